@@ -124,18 +124,24 @@ export function isDatasetDir(path: string): boolean {
 }
 
 /**
+ * Refuses an output path that is a file, or a non-empty folder unless `force`. Commands call it
+ * before reading gigabytes of input, and writeAtomicDir again before renaming.
+ */
+export function checkOutDir(out: string, force: boolean): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new DataError(`${out} exists and is not a folder`, "choose another --out path");
+  if (!force && readdirSync(out).length > 0) {
+    throw new DataError(`${out} already exists and is not empty`, "choose another --out path, or pass --force to replace it");
+  }
+}
+
+/**
  * Runs `fill(tmp)` on a fresh temporary sibling of `out`, then renames it to `out`.
  * On any error the temporary folder is removed and `out` is left as it was.
  * An existing non-empty `out` is refused unless `force`, in which case it is replaced.
  */
 export async function writeAtomicDir<T>(out: string, opts: { force?: boolean }, fill: (tmp: string) => Promise<T>): Promise<T> {
-  if (existsSync(out)) {
-    const st = statSync(out);
-    if (!st.isDirectory()) throw new DataError(`${out} exists and is not a folder`, "choose another --out path");
-    if (readdirSync(out).length > 0 && !opts.force) {
-      throw new DataError(`${out} already exists and is not empty`, "choose another --out path, or pass --force to replace it");
-    }
-  }
+  checkOutDir(out, opts.force ?? false);
   await fsp.mkdir(dirname(out) || ".", { recursive: true });
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   await fsp.mkdir(tmp);

@@ -6,9 +6,9 @@
  * Reading finishes before anything is written, and the folder is written atomically, so a
  * failed ingest leaves neither the output folder nor a temporary folder behind.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
-import { isDatasetDir, makeDataset, readDataset, writeDataset } from "./dataset.js";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { checkOutDir, isDatasetDir, makeDataset, readDataset, writeDataset } from "./dataset.js";
 import { emptyFileError, readHead } from "./lines.js";
 import { alignTitles, RatingsBuilder, type MovieTitles } from "./readers/builder.js";
 import { readCsvRatings, resolveColumns, type CsvOptions } from "./readers/csv.js";
@@ -189,7 +189,18 @@ function detect(path: string, csv: CsvOptions | undefined): Plan {
   const format = movieLensRatingsFormat(name) ?? (COMBINED.test(name) || MV_FILE.test(name) ? "netflix" : sniff(path, csv));
   if (format === null) throw new DataError(`${path}: unrecognized ratings format`, FORMATS_HINT);
   const source: IngestKind = format === "netflix" ? "netflix" : format === "generic" ? "csv" : "movielens";
-  return { source, ratings: [{ path, format }], titles: [] };
+  return { source, ratings: [{ path, format }], titles: siblingTitles(path, source) };
+}
+
+/** The titles file beside a single ratings file (u.item beside u1.base, movie_titles.txt beside combined_data_1.txt). */
+function siblingTitles(path: string, source: IngestKind): string[] {
+  const dir = dirname(path);
+  if (source === "netflix") return sortedFiles(dir, NETFLIX_TITLES).slice(0, 1);
+  if (source !== "movielens") return [];
+  const set = MOVIELENS_SETS.find(([ratings]) => ratings === basename(path));
+  const candidates = set ? [set[1]] : MOVIELENS_TITLES;
+  const found = candidates.map((t) => join(dir, t)).filter((t) => existsSync(t));
+  return found.slice(0, 1);
 }
 
 type Scale = { min: number; max: number };
@@ -249,6 +260,7 @@ async function readPlan(plan: Plan, opts: LoadOptions): Promise<Dataset> {
     }
     onBytes(sources.find((s) => s.path === path)!.bytes);
   }
+  const generator = plan.source === "netflix" ? generatorRecord(plan.ratings[0]!.path) : undefined;
   return makeDataset({
     ratings: table.ratings,
     users: table.users,
@@ -258,14 +270,25 @@ async function readPlan(plan: Plan, opts: LoadOptions): Promise<Dataset> {
     source: plan.source,
     sources,
     ratingScale: scale!,
+    ...(generator ? { generator } : {}),
   });
 }
 
-/** Refuses an existing non-empty output folder before reading gigabytes of input. */
-function checkOut(out: string, force: boolean): void {
-  if (force || !existsSync(out)) return;
-  if (!statSync(out).isDirectory()) throw new DataError(`${out} exists and is not a folder`, "choose another --out path");
-  if (readdirSync(out).length > 0) throw new DataError(`${out} already exists and is not empty`, "choose another --out path, or pass --force to replace it");
+/**
+ * The record `movierec generate --text` leaves beside its Netflix-format files (generator.json),
+ * kept in meta.generator so the planted model's noise floor stays computable after ingest.
+ */
+function generatorRecord(ratingsFile: string): Record<string, unknown> | undefined {
+  for (const dir of [dirname(ratingsFile), dirname(dirname(ratingsFile))]) {
+    const path = join(dir, "generator.json");
+    if (!existsSync(path)) continue;
+    try {
+      return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    } catch (err) {
+      throw new DataError(`${path}: not valid JSON (${(err as Error).message})`, "remove it or regenerate the data");
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -276,7 +299,7 @@ function checkOut(out: string, force: boolean): void {
  */
 export async function ingest(kind: IngestKind, paths: string[], out: string, opts: IngestOptions = {}): Promise<Dataset> {
   if (paths.length === 0) throw new DataError("no input files given", FORMATS_HINT);
-  checkOut(out, opts.force ?? false);
+  checkOutDir(out, opts.force ?? false);
   let plan: Plan;
   if (kind === "netflix") plan = planNetflix(paths);
   else if (kind === "movielens") plan = planMovieLens(paths);
