@@ -1,0 +1,60 @@
+/**
+ * Answering with a biased factor model r̂ = μ + b_u + b_i + p_u·q_i on the engine: the fitted
+ * arrays live in a shared memory next to the kernels (predictPairs, scoreUser), so a batch of
+ * predictions or a user's scores over every movie is one kernel call, not one call per rating.
+ * Used by `mf` and (with no factors) by `baseline`.
+ */
+import { Engine, type FactorModel } from "../abi/kernels.js";
+
+/** Pairs per predictPairs call: bounds the arena space a batch borrows. */
+const PREDICT_CHUNK = 1 << 20;
+
+export interface FactorArrays {
+  mu: number;
+  stride: number;
+  P: Float32Array;
+  Q: Float32Array;
+  bu: Float32Array;
+  bi: Float32Array;
+}
+
+export class FactorScorer {
+  private constructor(
+    private readonly engine: Engine,
+    private readonly model: FactorModel,
+    readonly mu: number,
+  ) {}
+
+  static async create(a: FactorArrays): Promise<FactorScorer> {
+    const nUsers = a.bu.length;
+    const nMovies = a.bi.length;
+    const modelBytes = 4 * (a.P.length + a.Q.length + nUsers + nMovies);
+    const workBytes = 12 * PREDICT_CHUNK + 4 * nMovies + (1 << 20);
+    const bytes = modelBytes + workBytes + 64 * 4;
+    const engine = await Engine.create({ bytes, maximumBytes: bytes });
+    const { arena } = engine;
+    const model: FactorModel = {
+      nUsers,
+      nMovies,
+      stride: a.stride,
+      P: arena.copyIn(a.P),
+      Q: arena.copyIn(a.Q),
+      bu: arena.copyIn(a.bu),
+      bi: arena.copyIn(a.bi),
+    };
+    return new FactorScorer(engine, model, a.mu);
+  }
+
+  /** Clipped estimates for (u[k], i[k]); −1 marks an unknown user or movie. */
+  predict(u: Int32Array, i: Int32Array, out: Float32Array, scale: { min: number; max: number }): void {
+    for (let at = 0; at < u.length; at += PREDICT_CHUNK) {
+      const end = Math.min(u.length, at + PREDICT_CHUNK);
+      out.set(this.engine.predictPairs(u.subarray(at, end), i.subarray(at, end), this.model, { mu: this.mu, lo: scale.min, hi: scale.max }), at);
+    }
+  }
+
+  /** Unclipped scores of every movie for user u (−1: unknown, scored μ + b_i). */
+  scoreUser(u: number, out: Float32Array): void {
+    out.set(this.engine.scoreUser(u, this.model, this.mu));
+  }
+}
