@@ -134,6 +134,31 @@ test("a malformed rating file exits 2 naming file and line, and ingest leaves no
   assert.equal(readdirSync(tmp).filter((f) => f.includes(".tmp-")), []);
 });
 
+test("every malformed input case exits 2 naming file and line, leaving no dataset folder", async () => {
+  const cases: [string, string, string | Buffer, number, RegExp][] = [
+    ["netflix", "missing-field.txt", "1:\n6,3,2005-09-06\n7,4\n", 3, /./],
+    ["netflix", "non-numeric.txt", "1:\n6,x,2005-09-06\n", 2, /./],
+    ["netflix", "out-of-range.txt", "1:\n6,3,2005-09-06\n7,9,2005-09-06\n", 3, /rating 9 is out of range/i],
+    ["netflix", "before-movie.txt", "6,3,2005-09-06\n1:\n", 1, /MovieID/],
+    ["netflix", "truncated.txt", "1:\n6,3,2005-09-06\n7,4,2005-0", 3, /date/],
+    ["netflix", "encoding.txt", Buffer.from("1:\n6,3,2005-09-06\n7\xe9,4,2005-09-06\n", "latin1"), 3, /encoding|UTF|byte/i],
+    ["netflix", "empty.txt", "", 1, /empty/],
+    ["movielens", "bad.data", "1\t2\t3\t881250949\n1\t3\t6\t881250949\n", 2, /rating/i],
+    ["csv", "bad.csv", "user,item,rating\n1,2,3\n1,,4\n", 3, /./],
+  ];
+  for (const [kind, name, content, line, what] of cases) {
+    const file = join(tmp, name);
+    writeFileSync(file, content);
+    const out = join(tmp, `ds-${name}`);
+    const r = await cli("ingest", kind, file, "--out", out);
+    assert.is(r.code, 2, `${name}: ${r.err}`);
+    assert.ok(r.err.startsWith(`movierec: ${file}:${line}: `), `${name}: ${r.err}`);
+    assert.match(r.err, what, name);
+    assert.not.ok(existsSync(out), name);
+  }
+  assert.equal(readdirSync(tmp).filter((f) => f.includes(".tmp-")), []);
+});
+
 test("generate → split → train on the split → eval", async () => {
   const ds = join(tmp, "gen");
   const g = await cli("generate", "--users", "500", "--movies", "200", "--ratings", "20000", "--seed", "3", "--out", ds);
