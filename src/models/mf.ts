@@ -43,6 +43,7 @@ export class MF extends Model {
   readonly algo = "mf";
   private factors: { mu: number; stride: number; P: Float32Array; Q: Float32Array; bu: Float32Array; bi: Float32Array } | null = null;
   private scorer: FactorScorer | null = null;
+  private qNorms: Float32Array | null = null;
 
   spec() {
     return { algo: "mf", description: "biased matrix factorization μ + b_u + b_i + p_u·q_i by SGD", params: MF_PARAMS };
@@ -67,6 +68,7 @@ export class MF extends Model {
   }
 
   override async ready(): Promise<void> {
+    this.qNorms = null;
     this.scorer = await FactorScorer.create(this.factors!);
   }
 
@@ -76,6 +78,24 @@ export class MF extends Model {
 
   override scoreUser(u: number, out: Float32Array): void {
     this.scorer!.scoreUser(u, out);
+  }
+
+  /** Cosine similarity of movie factors q_i · q_j / (‖q_i‖ ‖q_j‖) (0 for a zero vector). */
+  protected override similarityRow(i: number, out: Float32Array): void {
+    const { Q, stride } = this.factors!;
+    const n = out.length;
+    this.qNorms ??= Float32Array.from({ length: n }, (_, j) => {
+      let s = 0;
+      for (let f = 0; f < stride; f++) s += Q[j * stride + f]! ** 2;
+      return Math.sqrt(s);
+    });
+    const ni = this.qNorms[i]!;
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let f = 0; f < stride; f++) dot += Q[i * stride + f]! * Q[j * stride + f]!;
+      const d = ni * this.qNorms[j]!;
+      out[j] = d > 0 ? dot / d : 0;
+    }
   }
 
   protected override fallbackText(userKnown: boolean, movieKnown: boolean): string {

@@ -48,6 +48,14 @@ export interface Recommendation {
   reason: string | null;
 }
 
+export interface SimilarItems {
+  movieId: RawId;
+  movieIds: RawId[];
+  titles: (string | null)[];
+  scores: number[];
+  reason: string | null;
+}
+
 export interface RecommendOptions {
   n?: number;
   excludeSeen?: boolean;
@@ -241,6 +249,38 @@ export abstract class Model {
         reason: u < 0 ? `user ${userId} not in the training data: the most popular movies by baseline` : null,
       };
     });
+  }
+
+  /**
+   * The n movies most similar to each given movie (raw ids), best first, with scores. Unknown
+   * movies give an empty list with `reason`. Models without a movie–movie similarity refuse.
+   */
+  similarItems(movieIds: RawId[], opts: { n?: number } = {}): SimilarItems[] {
+    const n = opts.n ?? 10;
+    if (!Number.isInteger(n) || n < 1) throw new DataError(`n must be a whole number ≥ 1 (got ${n})`);
+    const ctx = this.context();
+    const scores = new Float32Array(ctx.movies.length);
+    const excluded = new Uint8Array(ctx.movies.length);
+    return movieIds.map((movieId) => {
+      const i = this.movieIndexOf(movieId);
+      if (i < 0) return { movieId, movieIds: [], titles: [], scores: [], reason: `movie ${movieId} not in the training data` };
+      this.similarityRow(i, scores);
+      excluded.fill(0);
+      excluded[i] = 1;
+      const top = topN(scores, excluded, n);
+      return {
+        movieId,
+        movieIds: top.map((j) => ctx.movies[j]!),
+        titles: top.map((j) => ctx.titles?.[j] ?? null),
+        scores: top.map((j) => scores[j]!),
+        reason: null,
+      };
+    });
+  }
+
+  /** Similarity of dense movie i to every movie, into out; models with a similarity override it. */
+  protected similarityRow(_i: number, _out: Float32Array): void {
+    throw new DataError(`${this.algo} has no movie–movie similarity`, "use a factor or neighbourhood model (mf, knn-item, ...)");
   }
 
   /** Movies rated by dense user u in the training data. */
