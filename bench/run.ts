@@ -28,7 +28,14 @@ async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const bench = (await import(`./${name}.js`)) as { main(argv: string[]): Promise<void> };
-  await bench.main(flags);
+  try {
+    await bench.main(flags);
+  } catch (err) {
+    // Bad flags and data errors: one line, no stack (set DEBUG=1 for it).
+    process.stderr.write(`bench ${name}: ${(err as Error).message}\n`);
+    if (process.env.DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 2;
+  }
   return 0;
 }
 
