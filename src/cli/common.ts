@@ -90,3 +90,20 @@ export function round(x: number, digits = 4): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/** Flags that control how a model is trained (not what it is): threads, determinism, early stopping. */
+export function addTrainingOptions(cmd: Command): Command {
+  return cmd
+    .option("--threads <n>", "worker threads for SGD training (default: the number of cores; one for small problems)", parseIntOption("threads", 1))
+    .option("--deterministic", "one thread, fixed block order: bit-identical results for a seed")
+    .option("--early-stop <n>", "stop after n epochs without a better validation RMSE and keep the best epoch", parseIntOption("early-stop", 1))
+    .option("--valid-fraction <f>", "with --early-stop: share of training ratings held out for validation", parseFloatOption("valid-fraction", 0.0001, 0.5), 0.02);
+}
+
+export function trainingOptions(o: Record<string, unknown>): { threads?: number; deterministic?: boolean; earlyStop?: number; validFraction?: number } {
+  return {
+    ...(o.threads !== undefined ? { threads: o.threads as number } : {}),
+    ...(o.deterministic ? { deterministic: true } : {}),
+    ...(o.earlyStop !== undefined ? { earlyStop: o.earlyStop as number, validFraction: o.validFraction as number } : {}),
+  };
+}

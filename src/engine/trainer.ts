@@ -4,17 +4,24 @@
  *
  * Lay-out: the training ratings are copied once into the shared memory in block-grid order (see
  * grid.ts): users and movies permuted by the seed, bins × bins blocks, each block sorted by
- * (user, movie). An epoch visits the blocks in a fresh seeded random order and runs the SGD
- * kernel over each block; learning rates are multiplied by `decay` after every epoch.
+ * (user, movie). An epoch runs the SGD kernel once over every block, on a pool of worker threads
+ * that share that memory, scheduled so that no two running blocks share users or movies
+ * (scheduler.ts, LIBMF's FPSGD). Learning rates are multiplied by `decay` after every epoch;
+ * validation RMSE is computed by the pool after each epoch, and can stop training early.
+ * The deterministic mode runs the same tasks on the calling thread in a seeded order.
  *
  * Memory is planned before any work: the shared memory is sized for the ratings, the factor
  * matrices and the validation ratings, and a problem that cannot fit wasm32's 4 GiB is refused
  * with what would fit.
  */
+import { availableParallelism } from "node:os";
 import { Engine, type Coo, type FactorModel } from "../abi/kernels.js";
 import { Rng } from "../data/rng.js";
 import { DataError } from "../data/types.js";
 import { buildGrid, gatherInto } from "./grid.js";
+import { layoutArgs } from "./handlers.js";
+import { EnginePool } from "./pool.js";
+import { runEpoch, StopRequested } from "./scheduler.js";
 
 export interface SgdSettings {
   factors: number;
@@ -71,97 +78,194 @@ export function plannedBytes(nRatings: number, nUsers: number, nMovies: number, 
   return 12 * nRatings + 4 * (nUsers + nMovies) * (stride + 1) + 12 * nValid + (4 << 20);
 }
 
+/**
+ * The shared memory a training run needs, checked before any work: a problem that cannot fit
+ * wasm32's 4 GiB is refused with what would fit.
+ */
+export function planMemory(nRatings: number, nUsers: number, nMovies: number, factors: number, nValid = 0): number {
+  const bytes = plannedBytes(nRatings, nUsers, nMovies, factors, nValid);
+  if (bytes <= WASM_LIMIT) return bytes;
+  const perRating = 12;
+  const fixed = bytes - perRating * (nRatings + nValid);
+  const fits = Math.max(0, Math.floor((WASM_LIMIT - fixed) / perRating));
+  throw new DataError(
+    `this problem needs ${(bytes / 2 ** 30).toFixed(2)} GiB of engine memory (${nRatings.toLocaleString("en-US")} ratings, ${nUsers.toLocaleString("en-US")} users × ${nMovies.toLocaleString("en-US")} movies at ${factors} factors); WebAssembly (wasm32) allows 4 GiB`,
+    fixed >= WASM_LIMIT
+      ? `the factor matrices alone need more than 4 GiB at ${factors} factors; use fewer factors`
+      : `at ${factors} factors about ${fits.toLocaleString("en-US")} ratings fit; use fewer factors or fewer ratings`,
+  );
+}
+
 /** The grid size: enough blocks that a block-column of Q stays cache-sized. */
 export function binsFor(nMovies: number, stride: number): number {
   return Math.max(1, Math.min(64, Math.ceil((nMovies * Math.max(stride, 4) * 4) / Q_BLOCK_BYTES)));
 }
 
+export interface TrainingOptions {
+  /**
+   * Worker threads; default: the cores, fewer for small problems (see autoThreads), and none (the
+   * calling thread) when one is enough.
+   */
+  threads?: number;
+  /** One thread, on the calling thread, fixed seeded block order: bit-identical results for a seed. */
+  deterministic?: boolean;
+  /** Stop after this many epochs without a better validation RMSE, keeping the best epoch's model (0: off). */
+  earlyStop?: number;
+  /** With earlyStop and no validation set given: the share of training ratings held out for it. */
+  validFraction?: number;
+  /** Aborting it stops training between blocks (Ctrl-C); the run then rejects with StopRequested. */
+  signal?: AbortSignal;
+}
+
+/** Ratings per thread below which another thread costs more than it saves. */
+const RATINGS_PER_THREAD = 500_000;
+
+/** The default thread count: every core for large problems, fewer for small ones. */
+export function autoThreads(nRatings: number): number {
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(nRatings / RATINGS_PER_THREAD)));
+}
+
 export async function trainSgd(
   nUsers: number,
   nMovies: number,
-  data: DenseRatings,
+  all: DenseRatings,
   s: SgdSettings,
   cb: SgdCallbacks,
+  opts: TrainingOptions = {},
 ): Promise<SgdResult> {
+  const earlyStop = opts.earlyStop ?? 0;
+  let data = all;
+  let validData = cb.valid ?? null;
+  if (earlyStop > 0 && !validData) {
+    const parts = holdOut(all, opts.validFraction ?? 0.02, s.seed);
+    data = parts.train;
+    validData = parts.valid;
+  }
   const n = data.user.length;
   const stride = strideOf(s.factors);
-  const nValid = cb.valid?.user.length ?? 0;
-  const bytes = plannedBytes(n, nUsers, nMovies, s.factors, nValid);
-  if (bytes > WASM_LIMIT) {
-    const perRating = 12;
-    const fixed = bytes - perRating * (n + nValid);
-    const fits = Math.max(0, Math.floor((WASM_LIMIT - fixed) / perRating));
-    throw new DataError(
-      `this problem needs ${(bytes / 2 ** 30).toFixed(2)} GiB of engine memory (${n.toLocaleString("en-US")} ratings, ${nUsers.toLocaleString("en-US")} users × ${nMovies.toLocaleString("en-US")} movies at ${s.factors} factors); WebAssembly (wasm32) allows 4 GiB`,
-      `at ${s.factors} factors about ${fits.toLocaleString("en-US")} ratings fit; use fewer factors or fewer ratings`,
-    );
-  }
+  const nValid = validData?.user.length ?? 0;
+  const bytes = planMemory(n, nUsers, nMovies, s.factors, nValid);
+  // Deterministic, or too small for a second thread: the calling thread runs the tasks itself.
+  // An explicit thread count always gets worker threads.
+  const threads = opts.deterministic ? 1 : opts.threads ?? autoThreads(n);
+  const inline = opts.deterministic === true || (opts.threads === undefined && threads === 1);
   const engine = await Engine.create({ bytes, maximumBytes: bytes });
+  const pool = EnginePool.create(engine, { threads, inline });
   const { arena } = engine;
+  try {
+    let sum = 0;
+    for (let r = 0; r < n; r++) sum += data.rating[r]!;
+    const mu = n ? sum / n : 0;
 
-  let sum = 0;
-  for (let r = 0; r < n; r++) sum += data.rating[r]!;
-  const mu = n ? sum / n : 0;
+    // Ratings in grid order, straight into the shared memory. At least (threads+1)² blocks, so
+    // a worker always finds a free block.
+    const bins = Math.max(binsFor(nMovies, stride), pool.threads > 1 ? pool.threads + 1 : 1);
+    const grid = buildGrid(data.user, data.movie, nUsers, nMovies, bins, s.seed);
+    const coo: Coo = { user: arena.array("i32", n), movie: arena.array("i32", n), rating: arena.array("f32", n) };
+    gatherInto(data.user, grid.order, arena.view(coo.user));
+    gatherInto(data.movie, grid.order, arena.view(coo.movie));
+    gatherInto(data.rating, grid.order, arena.view(coo.rating));
 
-  // Ratings in grid order, straight into the shared memory.
-  const bins = binsFor(nMovies, stride);
-  const grid = buildGrid(data.user, data.movie, nUsers, nMovies, bins, s.seed);
-  const coo: Coo = { user: arena.array("i32", n), movie: arena.array("i32", n), rating: arena.array("f32", n) };
-  gatherInto(data.user, grid.order, arena.view(coo.user));
-  gatherInto(data.movie, grid.order, arena.view(coo.movie));
-  gatherInto(data.rating, grid.order, arena.view(coo.rating));
+    const model: FactorModel = {
+      nUsers,
+      nMovies,
+      stride,
+      P: arena.zeros("f32", nUsers * stride),
+      Q: arena.zeros("f32", nMovies * stride),
+      bu: arena.zeros("f32", nUsers),
+      bi: arena.zeros("f32", nMovies),
+    };
+    const rng = new Rng(s.seed ^ 0x5eed);
+    initFactors(arena.view(model.P), nUsers, stride, s.factors, s.initStd, rng);
+    initFactors(arena.view(model.Q), nMovies, stride, s.factors, s.initStd, rng);
+    const layout = (c: Coo, len: number) =>
+      layoutArgs({
+        userPtr: c.user.ptr, moviePtr: c.movie.ptr, ratingPtr: c.rating.ptr, n: len, nUsers, nMovies, stride,
+        pPtr: model.P.ptr, qPtr: model.Q.ptr, buPtr: model.bu.ptr, biPtr: model.bi.ptr,
+      });
+    const trainLayout = layout(coo, n);
 
-  const model: FactorModel = {
-    nUsers,
-    nMovies,
-    stride,
-    P: arena.zeros("f32", nUsers * stride),
-    Q: arena.zeros("f32", nMovies * stride),
-    bu: arena.zeros("f32", nUsers),
-    bi: arena.zeros("f32", nMovies),
-  };
-  const rng = new Rng(s.seed ^ 0x5eed);
-  initFactors(arena.view(model.P), nUsers, stride, s.factors, s.initStd, rng);
-  initFactors(arena.view(model.Q), nMovies, stride, s.factors, s.initStd, rng);
-
-  let valid: Coo | null = null;
-  if (cb.valid && nValid > 0) {
-    valid = { user: arena.copyIn(cb.valid.user), movie: arena.copyIn(cb.valid.movie), rating: arena.copyIn(cb.valid.rating) };
-  }
-
-  const lr = { lrBu: s.lrBu, lrBi: s.lrBi, lrP: s.lrP, lrQ: s.lrQ };
-  const nBlocks = bins * bins;
-  for (let epoch = 1; epoch <= s.epochs; epoch++) {
-    const t0 = performance.now();
-    let sse = 0;
-    for (const b of rng.permutation(nBlocks)) {
-      const start = grid.blockStart[b]!;
-      const end = grid.blockStart[b + 1]!;
-      if (end === start) continue;
-      sse += engine.sgdEpoch(coo, model, { mu, ...lr, regBu: s.regBu, regBi: s.regBi, regP: s.regP, regQ: s.regQ }, { start, end });
+    let valid: Coo | null = null;
+    if (validData && nValid > 0) {
+      valid = { user: arena.copyIn<"i32">(validData.user), movie: arena.copyIn<"i32">(validData.movie), rating: arena.copyIn<"f32">(validData.rating) };
     }
-    if (!Number.isFinite(sse)) {
-      throw new DataError(`training diverged in epoch ${epoch} (the error grew without bound)`, "lower the learning rates (--lr) or raise the regularization (--reg)");
+    const validRmse = async (): Promise<number | null> => {
+      if (!valid) return null;
+      const args = layout(valid, nValid);
+      const parts: Promise<number>[] = [];
+      const step = Math.ceil(nValid / pool.threads);
+      for (let at = 0; at < nValid; at += step) {
+        parts.push(pool.run({ op: "sse", args: [...args, mu, cb.scale.min, cb.scale.max, at, Math.min(nValid, at + step)] }));
+      }
+      return Math.sqrt((await Promise.all(parts)).reduce((a, b) => a + b, 0) / nValid);
+    };
+
+    const lr = [s.lrBu, s.lrBi, s.lrP, s.lrQ];
+    const regs = [s.regBu, s.regBi, s.regP, s.regQ];
+    let best: { rmse: number; epoch: number; state: Float32Array[] } | null = null;
+    const stop = () => opts.signal?.aborted ?? false;
+    arena.beginTask();
+    try {
+      for (let epoch = 1; epoch <= s.epochs; epoch++) {
+        const t0 = performance.now();
+        const sse = await runEpoch(grid, pool.threads, rng, (start, end) =>
+          pool.run({ op: "sgd", args: [...trainLayout, mu, ...lr, ...regs, start, end] }), stop);
+        if (!Number.isFinite(sse)) {
+          throw new DataError(`training diverged in epoch ${epoch} (the error grew without bound)`, "lower the learning rates (--lr) or raise the regularization (--reg)");
+        }
+        const vRmse = await validRmse();
+        cb.onEpoch?.({ epoch, epochs: s.epochs, trainRmse: Math.sqrt(sse / Math.max(1, n)), validRmse: vRmse, seconds: (performance.now() - t0) / 1000 });
+        for (let k = 0; k < 4; k++) lr[k]! *= s.decay;
+        if (earlyStop > 0 && vRmse !== null) {
+          if (!best || vRmse < best.rmse) {
+            best = { rmse: vRmse, epoch, state: [model.P, model.Q, model.bu, model.bi].map((r) => arena.copyOut(r)) };
+          } else if (epoch - best.epoch >= earlyStop) {
+            break;
+          }
+        }
+        // Let progress bars and signals through between epochs.
+        await new Promise((res) => setImmediate(res));
+      }
+    } finally {
+      arena.endTask();
     }
-    const validRmse = valid ? Math.sqrt(engine.sse(valid, model, { mu, lo: cb.scale.min, hi: cb.scale.max }) / nValid) : null;
-    cb.onEpoch?.({ epoch, epochs: s.epochs, trainRmse: Math.sqrt(sse / Math.max(1, n)), validRmse, seconds: (performance.now() - t0) / 1000 });
-    lr.lrBu *= s.decay;
-    lr.lrBi *= s.decay;
-    lr.lrP *= s.decay;
-    lr.lrQ *= s.decay;
-    // Let progress bars and signals through between epochs.
-    await new Promise((res) => setImmediate(res));
+    if (best) [model.P, model.Q, model.bu, model.bi].forEach((r, k) => arena.view(r).set(best!.state[k]!));
+    return {
+      mu,
+      stride,
+      P: arena.copyOut(model.P),
+      Q: arena.copyOut(model.Q),
+      bu: arena.copyOut(model.bu),
+      bi: arena.copyOut(model.bi),
+    };
+  } catch (err) {
+    if (err instanceof DataError || err instanceof StopRequested) throw err;
+    throw new Error(`training failed${pool.inline ? "" : " in a worker thread"}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  } finally {
+    await pool.destroy();
+    engine.close();
   }
-  const result = {
-    mu,
-    stride,
-    P: arena.copyOut(model.P),
-    Q: arena.copyOut(model.Q),
-    bu: arena.copyOut(model.bu),
-    bi: arena.copyOut(model.bi),
+}
+
+/** A seeded random share of the ratings held out (for early stopping), the rest kept in order. */
+function holdOut(d: DenseRatings, fraction: number, seed: number): { train: DenseRatings; valid: DenseRatings } {
+  if (!(fraction > 0 && fraction < 1)) throw new DataError(`validFraction must be between 0 and 1 (got ${fraction})`);
+  const rng = new Rng(seed ^ 0xea51);
+  const n = d.user.length;
+  const pick = new Uint8Array(n);
+  let nValid = 0;
+  for (let r = 0; r < n; r++) if (rng.next() < fraction) (pick[r] = 1), nValid++;
+  const take = (want: number, len: number): DenseRatings => {
+    const out = { user: new Int32Array(len), movie: new Int32Array(len), rating: new Float32Array(len) };
+    for (let r = 0, k = 0; r < n; r++) {
+      if (pick[r] !== want) continue;
+      out.user[k] = d.user[r]!;
+      out.movie[k] = d.movie[r]!;
+      out.rating[k++] = d.rating[r]!;
+    }
+    return out;
   };
-  engine.close();
-  return result;
+  return { train: take(0, n - nValid), valid: take(1, nValid) };
 }
 
 /** N(0, std²) in the first `factors` lanes of each row; the padding lanes stay 0. */

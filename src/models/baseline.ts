@@ -54,7 +54,7 @@ export class Baseline extends Model {
       const r = await trainSgd(nU, nM, train.ratings, {
         factors: 0, epochs: p.epochs, lrBu: p.lr, lrBi: p.lr, lrP: 0, lrQ: 0, regBu: p.reg, regBi: p.reg, regP: 0, regQ: 0,
         initStd: 0, decay: 1, seed: 0,
-      }, { onEpoch: opts.onEpoch, valid, scale: this.ratingScale });
+      }, { onEpoch: opts.onEpoch, valid, scale: this.ratingScale }, opts);
       this.mu = r.mu;
       this.bu = r.bu;
       this.bi = r.bi;

@@ -63,6 +63,7 @@ export class MF extends Model {
         initStd: p.initStd!, decay: p.decay!, seed: p.seed!,
       },
       { onEpoch: opts.onEpoch, valid, scale: this.ratingScale },
+      opts,
     );
     await this.ready();
   }

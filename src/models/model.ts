@@ -11,6 +11,7 @@
  * through `predictOne(...).impossible/reason` and `recommend(...).fallback/reason`.
  */
 import { IdIndex } from "../data/ids.js";
+import type { TrainingOptions } from "../engine/trainer.js";
 import type { Dataset, RawId, RawIds } from "../data/types.js";
 import { DataError } from "../data/types.js";
 import { readModelFile, writeModelFile, type ArrayData, type ModelHeader } from "./io.js";
@@ -25,9 +26,9 @@ export interface EpochInfo {
   seconds: number;
 }
 
-export interface FitOptions {
+export interface FitOptions extends TrainingOptions {
   onEpoch?: (info: EpochInfo) => void;
-  /** Ratings to report validation RMSE on after each epoch (never used to fit). */
+  /** Ratings to report validation RMSE on after each epoch (never used to fit; used by earlyStop). */
   valid?: Dataset;
 }
 
@@ -387,11 +388,13 @@ function mapIds(from: RawIds, lookup: (id: RawId) => number): Int32Array {
 /** Indices of the n highest scores not excluded, best first; ties go to the lower index. */
 export function topN(scores: Float32Array, excluded: Uint8Array, n: number): number[] {
   const heap: number[] = [];
-  // A small sorted buffer is faster than a heap for the n ≤ 100 that recommend uses.
+  // A small sorted buffer is faster than a heap for the n ≤ 100 that recommend uses. Once it is
+  // full, nearly every score loses to the n-th best: that test comes first and reads a local
+  // (`worst`: NaN, which no comparison passes, until the buffer is full).
+  let worst = NaN;
   for (let i = 0; i < scores.length; i++) {
-    if (excluded[i]) continue;
     const s = scores[i]!;
-    if (heap.length === n && s <= scores[heap[n - 1]!]!) continue;
+    if (s <= worst || excluded[i]) continue;
     let k = heap.length < n ? heap.length : n - 1;
     heap[k] = i;
     while (k > 0 && scores[heap[k - 1]!]! < s) {
@@ -399,6 +402,7 @@ export function topN(scores: Float32Array, excluded: Uint8Array, n: number): num
       heap[k - 1] = i;
       k--;
     }
+    if (heap.length === n) worst = scores[heap[n - 1]!]!;
   }
   return heap;
 }
