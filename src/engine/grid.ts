@@ -50,6 +50,33 @@ export function buildGrid(
   options: GridOptions = {},
 ): Grid {
   const n = user.length;
+  const index = new Uint32Array(n);
+  for (let j = 0; j < n; j++) index[j] = j;
+  const order = new Uint32Array(n);
+  const layout = arrangeGrid(user, movie, nUsers, nMovies, bins, seed, [[index, order]], options);
+  return { order, ...layout };
+}
+
+/** A column to lay out: values read from `src` by rating, written to `dst` in grid order. */
+export type GridColumn = [src: Int32Array | Uint32Array | Float32Array, dst: Int32Array | Uint32Array | Float32Array];
+
+/**
+ * Lays the given columns out in grid order, writing straight into their destinations (e.g. views
+ * of the engine's shared memory), with scratch only of the largest block's size: no per-rating
+ * index arrays, so a 100M-rating problem needs no memory beyond the destination columns.
+ * The user and movie columns are read for the layout; pass them among `columns` to move them too.
+ */
+export function arrangeGrid(
+  user: Int32Array,
+  movie: Int32Array,
+  nUsers: number,
+  nMovies: number,
+  bins: number,
+  seed: number,
+  columns: GridColumn[],
+  options: GridOptions = {},
+): Omit<Grid, "order"> {
+  const n = user.length;
   if (movie.length !== n) throw new DataError(`user has ${n} entries but movie has ${movie.length}`);
   checkCount("nUsers", nUsers);
   checkCount("nMovies", nMovies);
@@ -61,6 +88,9 @@ export function buildGrid(
     throw new DataError(`interleave must be a whole number ≥ 1, got ${interleave}`);
   }
   if (n > 0xffffffff) throw new DataError(`${n} ratings: a grid holds at most 2^32 − 1`);
+  for (const [src, dst] of columns) {
+    if (src.length !== n || dst.length !== n) throw new DataError(`a grid column holds ${src.length} → ${dst.length} entries for ${n} ratings`);
+  }
 
   const rng = new Rng(seed);
   const userBin = binsOf(rng.permutation(nUsers), bins);
@@ -68,8 +98,7 @@ export function buildGrid(
   const userRank = ranksWithinBins(userBin, bins);
   const movieRank = ranksWithinBins(movieBin, bins);
 
-  // Pass 1 (sequential reads, bins² write streams): ratings grouped by block, stably, each
-  // carrying its user's and movie's rank within their bins, so pass 2 reads nothing at random.
+  // Pass 1: ratings per block.
   const nBlocks = bins * bins;
   const blockStart = new Uint32Array(nBlocks + 1);
   for (let j = 0; j < n; j++) {
@@ -84,29 +113,60 @@ export function buildGrid(
     largest = Math.max(largest, blockStart[b + 1]!);
     blockStart[b + 1]! += blockStart[b]!;
   }
-  const order = new Uint32Array(n);
-  const userKey = new Uint32Array(n);
-  const movieKey = new Uint32Array(n);
+
+  // Pass 2 (sequential reads, bins² write streams): every column scattered to its block, stably.
+  // The user and movie ranks of a block's ratings go to the keys' scratch block by block below.
   const next = blockStart.slice(0, nBlocks);
-  for (let j = 0; j < n; j++) {
-    const u = user[j]!;
-    const i = movie[j]!;
-    const at = next[userBin[u]! * bins + movieBin[i]!]!++;
-    order[at] = j;
-    userKey[at] = userRank.rank[u]!;
-    movieKey[at] = movieRank.rank[i]!;
+  const blockOf = new Uint32Array(Math.min(n, 1 << 16));
+  for (let from = 0; from < n; from += blockOf.length) {
+    const to = Math.min(n, from + blockOf.length);
+    for (let j = from; j < to; j++) blockOf[j - from] = userBin[user[j]!]! * bins + movieBin[movie[j]!]!;
+    const start = next.slice();
+    for (const [src, dst] of columns) {
+      const cursor = start.slice();
+      for (let j = from; j < to; j++) dst[cursor[blockOf[j - from]!]!++] = src[j]!;
+    }
+    for (let j = from; j < to; j++) next[blockOf[j - from]!]!++;
   }
 
-  // Pass 2, block by block (in cache): by movie rank, then stably by user rank — (user, movie)
-  // order, since ranks follow index order within a bin.
+  // Pass 3, block by block (in cache): by (user rank, movie rank) — (user, movie) order, since
+  // ranks follow index order within a bin — optionally dealing users round robin. The keys are
+  // recomputed from the block's own ratings, located through a first column that carries the
+  // rating index when the caller moved no user/movie column: see blockKeys.
   const sorter = new BlockSorter(largest, userRank.largestBin, movieRank.largestBin);
+  const keysOf = blockKeys(user, movie, columns);
   for (let b = 0; b < nBlocks; b++) {
     const from = blockStart[b]!;
     const to = blockStart[b + 1]!;
-    sorter.sort(order, userKey, movieKey, from, to);
-    if (interleave > 1) dealUsers(order, userKey, from, to, interleave, sorter.scratch);
+    if (to - from < 2) continue;
+    keysOf(from, to, sorter.userKeyIn, sorter.movieKeyIn, userRank.rank, movieRank.rank);
+    const perm = sorter.sort(to - from);
+    if (interleave > 1) dealUsers(perm, sorter.userKeys, 0, to - from, interleave, sorter.scratch);
+    for (const [, dst] of columns) sorter.apply(dst, from, to);
   }
-  return { order, blockStart, bins, userBin, movieBin };
+  return { blockStart, bins, userBin, movieBin };
+}
+
+/**
+ * How pass 3 finds each placed rating's user and movie: from destination columns that are the
+ * user and movie columns themselves (the trainer moves them), or else through a destination that
+ * holds rating indices (buildGrid's order).
+ */
+function blockKeys(user: Int32Array, movie: Int32Array, columns: GridColumn[]) {
+  const uCol = columns.find(([src]) => src === user)?.[1];
+  const mCol = columns.find(([src]) => src === movie)?.[1];
+  const indexCol = columns.find(([src]) => src instanceof Uint32Array)?.[1];
+  if ((!uCol || !mCol) && !indexCol) {
+    throw new DataError("arrangeGrid needs the user and movie columns, or a rating-index column, among its columns");
+  }
+  return (from: number, to: number, uk: Uint32Array, mk: Uint32Array, uRank: Uint32Array, mRank: Uint32Array) => {
+    for (let x = from; x < to; x++) {
+      const u = uCol ? uCol[x]! : user[indexCol![x]!]!;
+      const i = mCol ? mCol[x]! : movie[indexCol![x]!]!;
+      uk[x - from] = uRank[u]!;
+      mk[x - from] = mRank[i]!;
+    }
+  };
 }
 
 /** dst[j] = src[order[j]] for every j: a column laid out in grid order. */
@@ -140,40 +200,53 @@ function ranksWithinBins(binOf: Uint32Array, bins: number): { rank: Uint32Array;
 
 /** Sorts one block at a time by (user key, movie key); its buffers are sized once for the largest block. */
 class BlockSorter {
-  private readonly ratings: Uint32Array;
-  private readonly userKeys: Uint32Array;
+  readonly userKeyIn: Uint32Array;
+  readonly movieKeyIn: Uint32Array;
+  /** The block's user keys in sorted order (after sort). */
+  readonly userKeys: Uint32Array;
+  private readonly byMovie: Uint32Array;
+  private readonly perm: Uint32Array;
+  private readonly values: Float64Array;
   private readonly userCounts: Uint32Array;
   private readonly movieCounts: Uint32Array;
 
   constructor(largestBlock: number, usersPerBin: number, moviesPerBin: number) {
-    this.ratings = new Uint32Array(largestBlock);
+    this.userKeyIn = new Uint32Array(largestBlock);
+    this.movieKeyIn = new Uint32Array(largestBlock);
     this.userKeys = new Uint32Array(largestBlock);
+    this.byMovie = new Uint32Array(largestBlock);
+    this.perm = new Uint32Array(largestBlock);
+    this.values = new Float64Array(largestBlock);
     this.userCounts = new Uint32Array(usersPerBin + 1);
     this.movieCounts = new Uint32Array(moviesPerBin + 1);
   }
 
   /** Free space of the largest block's size once a sort has returned. */
   get scratch(): Uint32Array {
-    return this.ratings;
+    return this.byMovie;
   }
 
-  /** Sorts order[from..to) (and userKey alongside; movieKey is left as is). */
-  sort(order: Uint32Array, userKey: Uint32Array, movieKey: Uint32Array, from: number, to: number): void {
+  /** The permutation (block-local positions) that sorts the keys by (user, movie). */
+  sort(len: number): Uint32Array {
+    const { userKeyIn, movieKeyIn, byMovie, perm, userKeys } = this;
+    const m = prefixCounts(this.movieCounts, movieKeyIn, 0, len);
+    for (let x = 0; x < len; x++) byMovie[m[movieKeyIn[x]!]!++] = x;
+    const u = prefixCounts(this.userCounts, userKeyIn, 0, len);
+    for (let k = 0; k < len; k++) {
+      const x = byMovie[k]!;
+      const at = u[userKeyIn[x]!]!++;
+      perm[at] = x;
+      userKeys[at] = userKeyIn[x]!;
+    }
+    return perm;
+  }
+
+  /** Reorders dst[from..to) by the last permutation. */
+  apply(dst: Int32Array | Uint32Array | Float32Array, from: number, to: number): void {
+    const { perm, values } = this;
     const len = to - from;
-    if (len < 2) return;
-    const { ratings, userKeys } = this;
-    const byMovie = prefixCounts(this.movieCounts, movieKey, from, to);
-    for (let x = from; x < to; x++) {
-      const at = byMovie[movieKey[x]!]!++;
-      ratings[at] = order[x]!;
-      userKeys[at] = userKey[x]!;
-    }
-    const byUser = prefixCounts(this.userCounts, userKeys, 0, len);
-    for (let x = 0; x < len; x++) {
-      const at = from + byUser[userKeys[x]!]!++;
-      order[at] = ratings[x]!;
-      userKey[at] = userKeys[x]!;
-    }
+    for (let k = 0; k < len; k++) values[k] = dst[from + perm[k]!]!;
+    for (let k = 0; k < len; k++) dst[from + k] = values[k]!;
   }
 }
 

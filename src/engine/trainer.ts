@@ -18,7 +18,7 @@ import { availableParallelism } from "node:os";
 import { Engine, type Coo, type FactorModel } from "../abi/kernels.js";
 import { Rng } from "../data/rng.js";
 import { DataError } from "../data/types.js";
-import { buildGrid, gatherInto } from "./grid.js";
+import { arrangeGrid } from "./grid.js";
 import { layoutArgs } from "./handlers.js";
 import { EnginePool } from "./pool.js";
 import { runEpoch, StopRequested } from "./scheduler.js";
@@ -160,11 +160,12 @@ export async function trainSgd(
     // Ratings in grid order, straight into the shared memory. At least (threads+1)² blocks, so
     // a worker always finds a free block.
     const bins = Math.max(binsFor(nMovies, stride), pool.threads > 1 ? pool.threads + 1 : 1);
-    const grid = buildGrid(data.user, data.movie, nUsers, nMovies, bins, s.seed);
     const coo: Coo = { user: arena.array("i32", n), movie: arena.array("i32", n), rating: arena.array("f32", n) };
-    gatherInto(data.user, grid.order, arena.view(coo.user));
-    gatherInto(data.movie, grid.order, arena.view(coo.movie));
-    gatherInto(data.rating, grid.order, arena.view(coo.rating));
+    const grid = arrangeGrid(data.user, data.movie, nUsers, nMovies, bins, s.seed, [
+      [data.user, arena.view(coo.user)],
+      [data.movie, arena.view(coo.movie)],
+      [data.rating, arena.view(coo.rating)],
+    ]);
 
     const model: FactorModel = {
       nUsers,
