@@ -48,6 +48,7 @@ export interface DenseRatings {
   rating: Float32Array;
 }
 
+/** The fitted model as views of the training memory: copy what you keep, then drop them. */
 export interface SgdResult {
   mu: number;
   stride: number;
@@ -231,13 +232,14 @@ export async function trainSgd(
       arena.endTask();
     }
     if (best) [model.P, model.Q, model.bu, model.bi].forEach((r, k) => arena.view(r).set(best!.state[k]!));
+    // Views, not copies: the caller copies what it keeps, and this memory goes when they are dropped.
     return {
       mu,
       stride,
-      P: arena.copyOut(model.P),
-      Q: arena.copyOut(model.Q),
-      bu: arena.copyOut(model.bu),
-      bi: arena.copyOut(model.bi),
+      P: arena.view(model.P),
+      Q: arena.view(model.Q),
+      bu: arena.view(model.bu),
+      bi: arena.view(model.bi),
     };
   } catch (err) {
     if (err instanceof DataError || err instanceof StopRequested) throw err;

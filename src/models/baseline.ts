@@ -94,6 +94,7 @@ export class Baseline extends Model {
 
   private async prepare(): Promise<void> {
     this.scorer = await FactorScorer.create({ mu: this.mu, stride: 0, P: new Float32Array(0), Q: new Float32Array(0), bu: this.bu, bi: this.bi });
+    ({ bu: this.bu, bi: this.bi } = this.scorer.arrays());
   }
 
   override async ready(): Promise<void> {

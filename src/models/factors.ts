@@ -57,4 +57,14 @@ export class FactorScorer {
   scoreUser(u: number, out: Float32Array): void {
     out.set(this.engine.scoreUser(u, this.model, this.mu));
   }
+
+  /**
+   * The model's arrays, as views of the engine memory that holds them (the only copy a fitted
+   * model keeps). The memory never grows after creation, so the views stay valid.
+   */
+  arrays(): FactorArrays {
+    const { arena } = this.engine;
+    const m = this.model;
+    return { mu: this.mu, stride: m.stride, P: arena.view(m.P), Q: arena.view(m.Q), bu: arena.view(m.bu), bi: arena.view(m.bi) };
+  }
 }

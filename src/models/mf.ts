@@ -52,7 +52,7 @@ export class MF extends Model {
   protected async fitDense(train: Dataset, opts: FitOptions): Promise<void> {
     const p = this.params as Record<string, number>;
     const valid = this.validRatings(opts);
-    this.factors = await trainSgd(
+    const fitted = await trainSgd(
       train.users.length,
       train.movies.length,
       train.ratings,
@@ -65,12 +65,15 @@ export class MF extends Model {
       { onEpoch: opts.onEpoch, valid, scale: this.ratingScale },
       opts,
     );
+    // The scorer's memory becomes the model's only copy of its arrays; the training memory goes.
+    this.factors = fitted;
     await this.ready();
   }
 
   override async ready(): Promise<void> {
     this.qNorms = null;
     this.scorer = await FactorScorer.create(this.factors!);
+    this.factors = this.scorer.arrays();
   }
 
   predictDense(u: Int32Array, i: Int32Array, out: Float32Array): void {

@@ -114,9 +114,12 @@ export abstract class Model {
 
   async fit(train: Dataset, opts: FitOptions = {}): Promise<this> {
     if (train.meta.nRatings === 0) throw new DataError("cannot fit on an empty dataset", "check the training file or split");
-    this.ctx = buildContext(train);
+    // The seen-movie lists (4 bytes per rating) are built after training, so they never add
+    // to the training's peak memory.
+    this.ctx = buildContext(train, false);
     this.userIndex = this.movieIndex = null;
     await this.fitDense(train, opts);
+    this.ctx = buildContext(train, true);
     this.trainedAt = new Date().toISOString();
     return this;
   }
@@ -352,24 +355,24 @@ export abstract class Model {
   }
 }
 
-function buildContext(ds: Dataset): TrainingContext {
+function buildContext(ds: Dataset, withSeen: boolean): TrainingContext {
   const { user, movie } = ds.ratings;
   const nU = ds.users.length;
+  const base = {
+    users: ds.users,
+    movies: ds.movies,
+    titles: ds.titles,
+    scale: { ...ds.meta.ratingScale },
+    datasetHash: ds.meta.contentHash,
+  };
+  if (!withSeen) return { ...base, seenPtr: new Int32Array(nU + 1), seenIdx: new Int32Array(0) };
   const seenPtr = new Int32Array(nU + 1);
   for (let r = 0; r < user.length; r++) seenPtr[user[r]! + 1]!++;
   for (let u = 0; u < nU; u++) seenPtr[u + 1]! += seenPtr[u]!;
   const fill = seenPtr.slice(0, nU);
   const seenIdx = new Int32Array(user.length);
   for (let r = 0; r < user.length; r++) seenIdx[fill[user[r]!]!++] = movie[r]!;
-  return {
-    users: ds.users,
-    movies: ds.movies,
-    titles: ds.titles,
-    scale: { ...ds.meta.ratingScale },
-    datasetHash: ds.meta.contentHash,
-    seenPtr,
-    seenIdx,
-  };
+  return { ...base, seenPtr, seenIdx };
 }
 
 function sameIds(a: RawIds, b: RawIds): boolean {
