@@ -615,7 +615,7 @@ function movieTitles(nM: number, r: Ratings, starts: Float64Array, seed: number)
  * `dir`: combined_data_1..4.txt (contiguous movie ranges of about equal rating counts), latin-1
  * movie_titles.txt and generator.json. Returns the file names.
  */
-async function writeNetflixText(dir: string, ds: Dataset, generator: GeneratorRecord, onProgress: (done: number) => void): Promise<string[]> {
+export async function writeNetflixText(dir: string, ds: Dataset, generator: GeneratorRecord, onProgress: (done: number) => void): Promise<string[]> {
   const { user, movie, rating, day } = ds.ratings;
   const n = user.length;
   const nM = ds.movies.length;
@@ -643,15 +643,7 @@ async function writeNetflixText(dir: string, ds: Dataset, generator: GeneratorRe
           out.ascii(`${ds.movies[i]}:\n`);
           current = i;
         }
-        const buf = out.buf;
-        let p = writeUint(buf, out.pos, ids[user[r]!]!);
-        buf[p++] = 44;
-        buf[p++] = 48 + rating[r]!;
-        buf[p++] = 44;
-        const d = (day[r]! - dayMin) * 10;
-        for (let c = 0; c < 10; c++) buf[p + c] = dates[d + c]!;
-        buf[p + 10] = 10;
-        out.pos = p + 11;
+        out.ratingLine(ids[user[r]!]!, rating[r]!, dates, day[r]! - dayMin);
         if ((++r & 0xfffff) === 0) onProgress(r);
       }
       await out.flush();
@@ -660,17 +652,22 @@ async function writeNetflixText(dir: string, ds: Dataset, generator: GeneratorRe
     }
   }
   onProgress(n);
-  const titles = ds.titles!;
-  const years = ds.years!;
-  const lines: string[] = new Array(nM);
-  for (let i = 0; i < nM; i++) lines[i] = `${ds.movies[i]},${years[i] === 0 ? "NULL" : years[i]},${titles[i]}\n`;
-  await fsp.writeFile(join(dir, "movie_titles.txt"), Buffer.from(lines.join(""), "latin1"));
+  await writeNetflixTitles(dir, ds);
   await fsp.writeFile(join(dir, "generator.json"), JSON.stringify(generator, null, 2) + "\n");
   return [...files, "movie_titles.txt", "generator.json"];
 }
 
+/** Writes a generated dataset's titles and years as Netflix's latin-1 `movie_titles.txt` in `dir`. */
+export async function writeNetflixTitles(dir: string, ds: Dataset): Promise<void> {
+  const titles = ds.titles!;
+  const years = ds.years!;
+  const lines: string[] = new Array(ds.movies.length);
+  for (let i = 0; i < lines.length; i++) lines[i] = `${ds.movies[i]},${years[i] === 0 ? "NULL" : years[i]},${titles[i]}\n`;
+  await fsp.writeFile(join(dir, "movie_titles.txt"), Buffer.from(lines.join(""), "latin1"));
+}
+
 /** `YYYY-MM-DD` as 10 ASCII bytes per day from dayMin to dayMax. */
-function dateTable(dayMin: number, dayMax: number): Uint8Array {
+export function dateTable(dayMin: number, dayMax: number): Uint8Array {
   const t = new Uint8Array((dayMax - dayMin + 1) * 10);
   for (let d = dayMin; d <= dayMax; d++) t.set(Buffer.from(new Date(d * 86_400_000).toISOString().slice(0, 10), "latin1"), (d - dayMin) * 10);
   return t;
@@ -687,20 +684,51 @@ function writeUint(buf: Uint8Array, p: number, v: number): number {
   return p + digits;
 }
 
-/** A file written through one large buffer: callers fill `buf` from `pos` and flush when `full`. */
-class BufferedFile {
-  readonly buf = Buffer.allocUnsafe(WRITE_BUFFER);
+/**
+ * A file written through one large buffer: callers fill `buf` from `pos` and flush when `full`.
+ * Writers of many small files pass one buffer to every `open` (at least 256 bytes; not shared by
+ * two open files at once).
+ */
+export class BufferedFile {
   pos = 0;
 
-  private constructor(private readonly fh: fsp.FileHandle) {}
+  private constructor(
+    private readonly fh: fsp.FileHandle,
+    readonly buf: Buffer,
+  ) {}
 
-  static async open(path: string): Promise<BufferedFile> {
-    return new BufferedFile(await fsp.open(path, "wx"));
+  static async open(path: string, buf: Buffer = Buffer.allocUnsafe(WRITE_BUFFER)): Promise<BufferedFile> {
+    return new BufferedFile(await fsp.open(path, "wx"), buf);
   }
 
   /** True when fewer than 256 bytes are left (more than any one line needs). */
   get full(): boolean {
-    return this.pos > WRITE_BUFFER - 256;
+    return this.pos > this.buf.length - 256;
+  }
+
+  /** Appends `CustomerID,Rating,YYYY-MM-DD` and a line end; `d` is the day's index in `dates` (a dateTable). */
+  ratingLine(customerId: number, rating: number, dates: Uint8Array, d: number): void {
+    const buf = this.buf;
+    let p = writeUint(buf, this.pos, customerId);
+    buf[p++] = 44;
+    buf[p++] = 48 + rating;
+    buf[p++] = 44;
+    for (let c = 0, at = d * 10; c < 10; c++) buf[p + c] = dates[at + c]!;
+    buf[p + 10] = 10;
+    this.pos = p + 11;
+  }
+
+  /** Appends `CustomerID` (and `,YYYY-MM-DD` when `dates` is given, `d` as in ratingLine) and a line end. */
+  queryLine(customerId: number, dates: Uint8Array | null, d: number): void {
+    const buf = this.buf;
+    let p = writeUint(buf, this.pos, customerId);
+    if (dates) {
+      buf[p++] = 44;
+      for (let c = 0, at = d * 10; c < 10; c++) buf[p + c] = dates[at + c]!;
+      p += 10;
+    }
+    buf[p] = 10;
+    this.pos = p + 1;
   }
 
   /** Appends a short ASCII string (the caller flushes first when `full`). */

@@ -22,6 +22,7 @@ export const NETFLIX_SCALE = { min: 1, max: 5 } as const;
 
 const COLON = 58;
 const COMMA = 44;
+const LF = 10;
 /** Typical rating line length in the real files (`1488844,3,2005-09-06\n` is 21 bytes). */
 const TYPICAL_ROW_BYTES = 20;
 
@@ -40,6 +41,43 @@ function dateField(c: ByteCursor, field: string): number {
   return day;
 }
 
+/**
+ * Consumes the run of plain rating lines at the cursor — `CustomerID,Rating,YYYY-MM-DD` with a
+ * 1..10-digit id in int32 range, a rating 1..5, a real date and an LF — in one tight loop over
+ * local variables, and stops at the first line that is anything else (a `MovieID:` line, a blank
+ * or CRLF line, the last line without a line end, an error), which the caller parses field by
+ * field. Nearly every line of a Netflix file takes this path.
+ */
+function ratingRun(c: ByteCursor, into: RatingsBuilder, movieId: number): void {
+  const buf = c.buf;
+  const end = c.end;
+  let p = c.pos;
+  let line = c.line;
+  for (;;) {
+    let q = p;
+    let id = 0;
+    while (q < end) {
+      const d = buf[q]! - 48;
+      if (d < 0 || d > 9) break;
+      id = id * 10 + d;
+      q++;
+    }
+    if (q === p || q - p > 10 || id > 2147483647 || q + 14 > end || buf[q] !== COMMA || buf[q + 2] !== COMMA || buf[q + 13] !== LF) break;
+    const r = buf[q + 1]! - 48;
+    if (r < 1 || r > 5) break;
+    const day = dateAt(buf, q + 3, end);
+    if (day === INVALID_DAY) break;
+    into.pushRaw(id, movieId, r, day);
+    p = q + 14;
+    line++;
+  }
+  if (p !== c.pos) {
+    c.pos = p;
+    c.lineStart = p;
+    c.line = line;
+  }
+}
+
 /** Reads one ratings file (combined_data_*.txt or mv_*.txt) into `into`; returns the file size. */
 export async function readNetflixRatings(file: string, into: RatingsBuilder, opts: ScanOptions = {}): Promise<ScanResult> {
   const before = into.length;
@@ -53,6 +91,10 @@ export async function readNetflixRatings(file: string, into: RatingsBuilder, opt
         into.reserve(netflixRowEstimate(c.size));
       }
       while (c.more()) {
+        if (movieId >= 0) {
+          ratingRun(c, into, movieId);
+          if (!c.more()) break;
+        }
         if (c.blank()) continue;
         const id = c.uint("MovieID or CustomerID");
         if (c.at(COLON)) {
@@ -85,6 +127,8 @@ export interface NetflixQueries {
   userIds: Int32Array;
   /** Days since 1970-01-01 (qualifying.txt); null for probe.txt, which has no dates. */
   days: Int32Array | null;
+  /** 1-based line number of each row, for errors found after reading (an unknown movie or customer). */
+  lines: Int32Array;
 }
 
 /** A growable Int32 column. */
@@ -110,12 +154,14 @@ async function readQueries(file: string, withDates: boolean, opts: ScanOptions):
   const movieIds = new IntColumn();
   const userIds = new IntColumn();
   const days = new IntColumn();
+  const lines = new IntColumn();
   let movieId = -1;
   await scanBytes(
     file,
     (c) => {
       while (c.more()) {
         if (c.blank()) continue;
+        const line = c.line;
         const id = c.uint("MovieID or CustomerID");
         if (c.at(COLON)) {
           c.pos++;
@@ -133,12 +179,13 @@ async function readQueries(file: string, withDates: boolean, opts: ScanOptions):
         }
         movieIds.push(movieId);
         userIds.push(id);
+        lines.push(line);
       }
     },
     opts,
   );
   if (userIds.length === 0) throw emptyFileError(file, "rows");
-  return { movieIds: movieIds.finish(), userIds: userIds.finish(), days: withDates ? days.finish() : null };
+  return { movieIds: movieIds.finish(), userIds: userIds.finish(), days: withDates ? days.finish() : null, lines: lines.finish() };
 }
 
 /** Reads probe.txt: `MovieID:` lines, then one `CustomerID` per line. */
