@@ -25,6 +25,11 @@ export interface SplitOptions {
   ratio?: number;
   /** probe: ratings per user in test (default 5). */
   last?: number;
+  /**
+   * probe: instead of `last`, each user's latest floor(n·lastFraction) of n ratings go to test —
+   * with the generator's seed and 0.1 this is exactly its held-out part (meta.generator.heldOut).
+   */
+  lastFraction?: number;
   /** kfold: number of folds (default 5). */
   folds?: number;
   /** Seed for same-day ties and fold assignment (default 1). */
@@ -56,10 +61,17 @@ export function split(ds: Dataset, opts: SplitOptions): SplitPart[] {
       return [part(ds, "temporal", label, 1, { method: "temporal", ratio, seed, parent })];
     }
     case "probe": {
-      onlyFor("probe", opts, ["last"]);
+      onlyFor("probe", opts, ["last", "lastFraction"]);
+      needDates(ds, "probe");
+      if (opts.lastFraction !== undefined) {
+        if (opts.last !== undefined) throw new DataError("--last and --last-fraction exclude each other", "give one of them");
+        const f = opts.lastFraction;
+        if (!(f > 0 && f < 1)) throw new DataError(`--last-fraction ${f} is out of range`, "give the share of each user's latest ratings to test, e.g. 0.1");
+        const label = latestPerUser(ds.ratings.user, ds.ratings.day, ds.users.length, seed, (m) => Math.floor(m * f));
+        return [part(ds, "probe", label, 1, { method: "probe", lastFraction: f, seed, parent })];
+      }
       const last = opts.last ?? SPLIT_DEFAULTS.last;
       if (!Number.isInteger(last) || last < 1) throw new DataError(`--last ${last} is not a positive integer`, "give the number of latest ratings per user to test, e.g. 5");
-      needDates(ds, "probe");
       const label = latestPerUser(ds.ratings.user, ds.ratings.day, ds.users.length, seed, (m) => Math.min(last, m - 1));
       return [part(ds, "probe", label, 1, { method: "probe", last, seed, parent })];
     }
@@ -263,9 +275,10 @@ function needDates(ds: Dataset, method: string): void {
 }
 
 function onlyFor(method: SplitMethod, opts: SplitOptions, allowed: string[]): void {
-  for (const k of ["ratio", "last", "folds"]) {
+  for (const k of ["ratio", "last", "lastFraction", "folds"]) {
     if (!allowed.includes(k) && opts[k as keyof SplitOptions] !== undefined) {
-      throw new DataError(`--${k} does not apply to the ${method} split`, `--ratio is for temporal, --last for probe, --folds for kfold`);
+      const flag = k === "lastFraction" ? "last-fraction" : k;
+      throw new DataError(`--${flag} does not apply to the ${method} split`, `--ratio is for temporal, --last and --last-fraction for probe, --folds for kfold`);
     }
   }
 }

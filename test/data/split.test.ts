@@ -88,6 +88,22 @@ test("temporal: same-day ties at the cut are broken by the seed, exactly and det
   assert.is.not(a.test.meta.contentHash, c.test.meta.contentHash);
 });
 
+test("probe with lastFraction: with the generator's seed and 0.1 it is exactly the generator's held-out part", () => {
+  const [p] = split(parent, { method: "probe", lastFraction: 0.1, seed: 3 });
+  assertPartition(p!);
+  const counts = new Int32Array(parent.users.length);
+  for (const u of parent.ratings.user) counts[u]!++;
+  let want = 0;
+  for (const m of counts) want += Math.floor(m / 10);
+  assert.is(p!.test.meta.nRatings, want);
+  const floor = noiseFloor(p!.test)!;
+  const recorded = (parent.meta.generator as { noiseFloorRmse: number }).noiseFloorRmse;
+  assert.ok(Math.abs(floor - recorded) <= 5e-5, `noise floor ${floor} vs recorded ${recorded}`);
+  assert.throws(() => split(parent, { method: "probe", last: 3, lastFraction: 0.1 }), /exclude each other/);
+  assert.throws(() => split(parent, { method: "probe", lastFraction: 1.5 }), /out of range/);
+  assert.throws(() => split(parent, { method: "temporal", lastFraction: 0.1 }), /--last-fraction does not apply/);
+});
+
 test("probe: each user's latest `last` ratings test, one always left to train", () => {
   const [p] = split(parent, { method: "probe" });
   assert.is(p!.name, "probe");
