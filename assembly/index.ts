@@ -8,6 +8,11 @@ export { sgdEpoch } from "./sgd";
 export { biasResidualSums, biasSolve } from "./baseline";
 export { predictPairs, scoreUser, sse } from "./predict";
 export { topN } from "./topn";
+export { coAccumulate, similarityFinalize, similarityRows, similarityUpper, triangleTopK } from "./similarity";
+export { knnAggregate } from "./knn";
+export { slopeOneRows, slopeOnePredict } from "./slopeone";
+export { svdppEpoch, svdppUserVectors } from "./svdpp";
+export { timeSvdppEpoch, timeSvdppPredict } from "./timesvdpp";
 
 export function abiVersion(): i32 {
   return ABI_VERSION;

@@ -414,6 +414,453 @@ export class Engine {
     const name = STATUS_NAMES.get(code) ?? "an unknown status";
     throw new KernelError(kernel, code, name, STATUS_MEANING[name] ?? "see assembly/status.ts");
   }
+  // ---- svdpp / timesvdpp ----
+
+  /**
+   * One SVD++ epoch (assembly/svdpp.ts) over the users order[start..end), in that order, updating
+   * the model in place; calls are cut at user boundaries into runs of about CHUNK_RATINGS ratings.
+   * Returns the sum of squared errors seen during the pass. `work` (f32 ≥ 2·stride) is scratch;
+   * it is taken from the arena when not given (main thread only).
+   */
+  svdppEpoch(
+    data: UserRatings,
+    implicit: ImplicitFeedback,
+    model: SvdppModel,
+    params: SvdppParams,
+    order: Region<"i32">,
+    options: RangeOptions & { work?: Region<"f32"> } = {},
+  ): number {
+    const check = this.begin("svdppEpoch");
+    const nRatings = this.checkUserRatings(check, data, model.nUsers);
+    this.checkImplicit(check, implicit, model.nUsers);
+    check.model(model);
+    check.region("Y", model.Y, "f32", model.nMovies * model.stride);
+    check.finite("mu", params.mu);
+    for (const name of ["lrBu", "lrBi", "lrP", "lrQ", "lrY", "regBu", "regBi", "regP", "regQ", "regY"] as const) {
+      check.nonNegative(name, params[name]);
+    }
+    check.region("order", order, "i32", 0);
+    const [start, end] = check.range(options, order.length);
+    return this.withTemp(options.work === undefined, () => {
+      const work = options.work ?? this.arena.array("f32", 2 * model.stride);
+      check.region("work", work, "f32", 2 * model.stride);
+      let sse = 0;
+      for (const [from, count] of this.userChunks(data.ptr, order, start, end)) {
+        this.run("svdppEpoch", this.exports.svdppEpoch(
+          order.ptr + 4 * from, count, data.ptr.ptr, data.movie.ptr, data.rating.ptr, nRatings,
+          implicit.ptr.ptr, implicit.idx.ptr, implicit.idx.length, model.nUsers, model.nMovies,
+          model.P.ptr, model.Q.ptr, model.Y.ptr, model.bu.ptr, model.bi.ptr, model.stride,
+          params.mu, params.lrBu, params.lrBi, params.lrP, params.lrQ, params.lrY,
+          params.regBu, params.regBi, params.regP, params.regQ, params.regY, work.ptr, simdFlag(options), this.slot,
+        ));
+        sse += this.arena.f64(this.slot, 1)[0]!;
+      }
+      return sse;
+    });
+  }
+
+  /** out_u = p_u + |N(u)|^−½ Σ_{j∈N(u)} y_j for every user: the vectors SVD++ predicts with. */
+  svdppUserVectors(
+    implicit: ImplicitFeedback,
+    model: Pick<SvdppModel, "nUsers" | "nMovies" | "stride" | "P" | "Y">,
+    out: Region<"f32">,
+    options: PathOptions = {},
+  ): void {
+    const check = this.begin("svdppUserVectors");
+    this.checkShape(check, model.nUsers, model.nMovies, model.stride);
+    this.checkImplicit(check, implicit, model.nUsers);
+    check.region("P", model.P, "f32", model.nUsers * model.stride);
+    check.region("Y", model.Y, "f32", model.nMovies * model.stride);
+    check.region("out", out, "f32", model.nUsers * model.stride);
+    this.run("svdppUserVectors", this.exports.svdppUserVectors(
+      implicit.ptr.ptr, implicit.idx.ptr, implicit.idx.length, model.nUsers, model.nMovies,
+      model.P.ptr, model.Y.ptr, model.stride, out.ptr, simdFlag(options),
+    ));
+  }
+
+  /**
+   * One timeSVD++ epoch (assembly/timesvdpp.ts) over the users order[start..end), like
+   * svdppEpoch; `data.day` holds each rating's user-day index. `work` (f32 ≥
+   * timeSvdppWorkLength(stride)) holds the hyperparameter block and the scratch rows.
+   */
+  timeSvdppEpoch(
+    data: UserRatings & { day: Region<"i32"> },
+    implicit: ImplicitFeedback,
+    model: TimeSvdppModel,
+    params: TimeSvdppParams,
+    order: Region<"i32">,
+    options: RangeOptions & { work?: Region<"f32"> } = {},
+  ): number {
+    const check = this.begin("timeSvdppEpoch");
+    const nRatings = this.checkUserRatings(check, data, model.nUsers);
+    check.region("data.day", data.day, "i32", nRatings);
+    this.checkImplicit(check, implicit, model.nUsers);
+    this.checkTimeModel(check, model);
+    check.region("P", model.P, "f32", model.nUsers * model.stride);
+    check.region("Y", model.Y, "f32", model.nMovies * model.stride);
+    check.region("dayBin", model.dayBin, "i32", model.nDays);
+    check.region("dayDev", model.dayDev, "f32", model.nDays);
+    check.finite("mu", params.mu);
+    for (const term of TIME_SVDPP_TERMS) {
+      check.nonNegative(`lr${term}`, params[`lr${term}`]);
+      check.nonNegative(`reg${term}`, params[`reg${term}`]);
+    }
+    check.region("order", order, "i32", 0);
+    const [start, end] = check.range(options, order.length);
+    return this.withTemp(options.work === undefined, () => {
+      const length = timeSvdppWorkLength(model.stride);
+      const work = options.work ?? this.arena.array("f32", length);
+      check.region("work", work, "f32", length);
+      const hyper = this.arena.f32(work.ptr, HYPER_FLOATS);
+      TIME_SVDPP_TERMS.forEach((term, k) => {
+        hyper[k] = params[`lr${term}`];
+        hyper[TIME_SVDPP_TERMS.length + k] = params[`reg${term}`];
+      });
+      let sse = 0;
+      for (const [from, count] of this.userChunks(data.ptr, order, start, end)) {
+        this.run("timeSvdppEpoch", this.exports.timeSvdppEpoch(
+          order.ptr + 4 * from, count, data.ptr.ptr, data.movie.ptr, data.rating.ptr, data.day.ptr, nRatings,
+          implicit.ptr.ptr, implicit.idx.ptr, implicit.idx.length, model.nUsers, model.nMovies, model.nDays, model.nBins,
+          model.dayBin.ptr, model.dayDev.ptr, model.P.ptr, model.AP.ptr, model.Q.ptr, model.Y.ptr, model.stride,
+          model.bu.ptr, model.alpha.ptr, model.cu.ptr, model.bi.ptr, model.biBin.ptr, model.but.ptr, model.cut.ptr,
+          params.mu, work.ptr, work.ptr + 4 * HYPER_FLOATS, simdFlag(options), this.slot,
+        ));
+        sse += this.arena.f64(this.slot, 1)[0]!;
+      }
+      return sse;
+    });
+  }
+
+  /**
+   * Clipped timeSVD++ estimates for pairs (user, movie, user-day, bin, dev); −1 marks an unknown
+   * user, movie, user-day or bin. `model.U` holds the user vectors p_u + z_u (svdppUserVectors).
+   */
+  timeSvdppPredict(pairs: TimePairs, model: TimeSvdppPredictor, params: PredictParams, options: PathOptions = {}): Float32Array {
+    const check = this.begin("timeSvdppPredict");
+    this.checkTimeModel(check, model);
+    check.region("U", model.U, "f32", model.nUsers * model.stride);
+    check.predictParams(params);
+    return this.withTemp(true, () => {
+      const user = this.input(check, "pairs.user", pairs.user, "i32");
+      const n = user.length;
+      const columns = [
+        this.input(check, "pairs.movie", pairs.movie, "i32"),
+        this.input(check, "pairs.day", pairs.day, "i32"),
+        this.input(check, "pairs.bin", pairs.bin, "i32"),
+        this.input(check, "pairs.dev", pairs.dev, "f32"),
+      ] as const;
+      columns.forEach((column, k) => {
+        if (column.length !== n) check.fail(`pairs.${["movie", "day", "bin", "dev"][k]} has ${column.length} entries but pairs.user has ${n}`);
+      });
+      const [movie, day, bin, dev] = columns;
+      const work = this.arena.array("f32", model.stride);
+      const out = this.arena.array("f32", n);
+      for (let at = 0; at < n; at += CHUNK_RATINGS) {
+        const count = Math.min(CHUNK_RATINGS, n - at);
+        this.run("timeSvdppPredict", this.exports.timeSvdppPredict(
+          user.ptr + 4 * at, movie.ptr + 4 * at, day.ptr + 4 * at, bin.ptr + 4 * at, dev.ptr + 4 * at, count,
+          model.nUsers, model.nMovies, model.nDays, model.nBins, model.U.ptr, model.AP.ptr, model.Q.ptr, model.stride,
+          model.bu.ptr, model.alpha.ptr, model.cu.ptr, model.bi.ptr, model.biBin.ptr, model.but.ptr, model.cut.ptr,
+          params.mu, params.lo, params.hi, work.ptr, out.ptr + 4 * at, simdFlag(options),
+        ));
+      }
+      return this.arena.copyOut(out);
+    });
+  }
+
+  /** [first order position, user count] runs of order[start..end) holding about CHUNK_RATINGS ratings each. */
+  private userChunks(ptr: Region<"i32">, order: Region<"i32">, start: number, end: number): [number, number][] {
+    const offsets = this.arena.view(ptr);
+    const users = this.arena.view(order);
+    const chunks: [number, number][] = [];
+    let from = start;
+    let ratings = 0;
+    for (let k = start; k < end; k++) {
+      const u = users[k]!;
+      // A bad user index is the kernel's to report (STATUS_INDEX_OUT_OF_RANGE).
+      if (u >= 0 && u + 1 < offsets.length) ratings += offsets[u + 1]! - offsets[u]!;
+      if (ratings >= CHUNK_RATINGS || k + 1 === end) {
+        chunks.push([from, k + 1 - from]);
+        from = k + 1;
+        ratings = 0;
+      }
+    }
+    return chunks;
+  }
+
+  private checkShape(check: Check, nUsers: number, nMovies: number, stride: number): void {
+    check.count("nUsers", nUsers);
+    check.count("nMovies", nMovies);
+    check.count("stride", stride);
+    check.multipleOf4("stride", stride);
+  }
+
+  /** CSR by user: ptr (nUsers + 1 offsets), movie and rating of equal length. Returns the rating count. */
+  private checkUserRatings(check: Check, data: UserRatings, nUsers: number): number {
+    check.region("data.ptr", data.ptr, "i32", nUsers + 1);
+    check.region("data.movie", data.movie, "i32", 0);
+    check.region("data.rating", data.rating, "f32", data.movie.length);
+    check.count("data.movie.length", data.movie.length);
+    return data.movie.length;
+  }
+
+  private checkImplicit(check: Check, implicit: ImplicitFeedback, nUsers: number): void {
+    check.region("implicit.ptr", implicit.ptr, "i32", nUsers + 1);
+    check.region("implicit.idx", implicit.idx, "i32", 0);
+    check.count("implicit.idx.length", implicit.idx.length);
+  }
+
+  /** The regions every timeSVD++ call reads (not P, Y and the per-day tables, which only training reads). */
+  private checkTimeModel(check: Check, m: Omit<TimeSvdppModel, "P" | "Y" | "dayBin" | "dayDev">): void {
+    this.checkShape(check, m.nUsers, m.nMovies, m.stride);
+    check.count("nDays", m.nDays);
+    check.count("nBins", m.nBins);
+    check.region("AP", m.AP, "f32", m.nUsers * m.stride);
+    check.region("Q", m.Q, "f32", m.nMovies * m.stride);
+    for (const name of ["bu", "alpha", "cu"] as const) check.region(name, m[name], "f32", m.nUsers);
+    check.region("bi", m.bi, "f32", m.nMovies);
+    check.region("biBin", m.biBin, "f32", m.nMovies * m.nBins);
+    check.region("but", m.but, "f32", m.nDays);
+    check.region("cut", m.cut, "f32", m.nDays);
+  }
+
+  // ---- similarity and neighbourhoods ----
+
+  /**
+   * Adds the co-ratings of row `row` of the key CSR to `acc` (assembly/similarity.ts), in the given
+   * accumulator layout; with `upper`, only the entries after the rating itself in each rater's row.
+   */
+  coAccumulate(
+    key: KeyCsrRegions, row: number, other: CsrRegions, layout: AccumulatorLayout, acc: Region<"f32">,
+    options: PathOptions & { upper?: boolean } = {},
+  ): void {
+    const check = this.begin("coAccumulate");
+    this.checkCsrPair(check, key, other);
+    if (!Number.isInteger(row) || row < 0 || row >= key.nRows) check.fail(`row must be in 0..${key.nRows - 1}, got ${row}`);
+    if (!(layout in ACCUMULATOR_LANES)) check.fail(`layout must be one of ${Object.keys(ACCUMULATOR_LANES).join(", ")}, got ${String(layout)}`);
+    check.region("acc", acc, "f32", other.nCols * ACCUMULATOR_LANES[layout]);
+    const ptr = this.arena.view(key.ptr);
+    const start = ptr[row]!;
+    this.run("coAccumulate", this.exports.coAccumulate(
+      key.idx.ptr + 4 * start, key.cross.ptr + 4 * start, ptr[row + 1]! - start,
+      other.ptr.ptr, other.idx.ptr, other.val.ptr, other.nRows, other.nCols,
+      LAYOUT_CODES[layout], options.upper ? 1 : 0, acc.ptr, simdFlag(options),
+    ));
+  }
+
+  /**
+   * Similarities of columns c0..c1−1 from `acc` (accumulated in the layout of `params.kind`) into
+   * `out` (and 1/0 into `mask` where top-k must skip / may keep the column); clears those accumulators.
+   */
+  similarityFinalize(
+    acc: Region<"f32">, nCols: number, c0: number, c1: number, params: SimilarityParams,
+    out: Region<"f32">, mask: Region<"u8"> | null = null,
+  ): void {
+    const check = this.begin("similarityFinalize");
+    check.count("nCols", nCols);
+    if (!Number.isInteger(c0) || !Number.isInteger(c1) || c0 < 0 || c1 < c0 || c1 > nCols) {
+      check.fail(`c0..c1 must satisfy 0 ≤ c0 ≤ c1 ≤ ${nCols}, got ${c0}..${c1}`);
+    }
+    const kind = this.checkSimilarity(check, params);
+    check.region("acc", acc, "f32", nCols * ACCUMULATOR_LANES[SIMILARITY_LAYOUT[params.kind]]);
+    check.region("out", out, "f32", nCols);
+    if (mask !== null) check.region("mask", mask, "u8", nCols);
+    this.run("similarityFinalize", this.exports.similarityFinalize(
+      acc.ptr, nCols, c0, c1, kind, params.minSupport, params.shrinkage, out.ptr, mask?.ptr ?? 0,
+    ));
+  }
+
+  /**
+   * Similarity rows of the key rows listed in `rows` (one task of a row range): each row's
+   * similarity to every column into `scratch.out` (row r at r·nCols with `dense`, else the same
+   * nCols floats reused), its own column 1, and with `top` its k best positive similarities (itself
+   * excluded), best first, at top.idx/top.score[r·k ..] (−1 / NaN past the last one found).
+   */
+  similarityRows(
+    rows: Region<"i32">, key: KeyCsrRegions, other: CsrRegions, params: SimilarityParams, scratch: SimilarityScratch,
+    top: TopRegions | null, options: PathOptions & { dense?: boolean } = {},
+  ): void {
+    const check = this.begin("similarityRows");
+    this.checkCsrPair(check, key, other);
+    const kind = this.checkSimilarity(check, params);
+    check.region("rows", rows, "i32", 0);
+    const nCols = other.nCols;
+    check.region("scratch.acc", scratch.acc, "f32", nCols * ACCUMULATOR_LANES[SIMILARITY_LAYOUT[params.kind]]);
+    check.region("scratch.out", scratch.out, "f32", options.dense ? rows.length * nCols : nCols);
+    if (top !== null) {
+      check.count("top.k", top.k);
+      check.region("scratch.mask", scratch.mask, "u8", nCols);
+      check.region("top.idx", top.idx, "i32", rows.length * top.k);
+      check.region("top.score", top.score, "f32", rows.length * top.k);
+    }
+    this.run("similarityRows", this.exports.similarityRows(
+      rows.ptr, rows.length, key.ptr.ptr, key.idx.ptr, key.cross.ptr, key.nRows,
+      other.ptr.ptr, other.idx.ptr, other.val.ptr, other.nRows, nCols,
+      kind, params.minSupport, params.shrinkage,
+      scratch.acc.ptr, scratch.out.ptr, options.dense ? 1 : 0, scratch.mask.ptr,
+      top?.k ?? 0, top?.idx.ptr ?? 0, top?.score.ptr ?? 0, simdFlag(options),
+    ));
+  }
+
+  /**
+   * Rows r0..r1−1 of the upper triangle of a symmetric similarity matrix (key rows and columns the
+   * same n items) into `tri` (packed: pair i < j at i·n − i(i+1)/2 + j − i − 1), accumulating for
+   * each row only the columns after it. `acc` is scratch (zero on entry, left zero).
+   */
+  similarityUpper(
+    r0: number, r1: number, key: KeyCsrRegions, other: CsrRegions, params: SimilarityParams, acc: Region<"f32">,
+    tri: Region<"f32">, options: PathOptions = {},
+  ): void {
+    const check = this.begin("similarityUpper");
+    this.checkCsrPair(check, key, other);
+    const kind = this.checkSimilarity(check, params);
+    const n = key.nRows;
+    if (other.nCols !== n) check.fail(`key has ${n} rows but other has ${other.nCols} columns: not a symmetric problem`);
+    this.checkRowRange(check, r0, r1, n);
+    check.region("acc", acc, "f32", n * ACCUMULATOR_LANES[SIMILARITY_LAYOUT[params.kind]]);
+    check.region("tri", tri, "f32", (n * (n - 1)) / 2);
+    this.run("similarityUpper", this.exports.similarityUpper(
+      r0, r1, key.ptr.ptr, key.idx.ptr, key.cross.ptr, other.ptr.ptr, other.idx.ptr, other.val.ptr, other.nRows, n,
+      kind, params.minSupport, params.shrinkage, acc.ptr, tri.ptr, simdFlag(options),
+    ));
+  }
+
+  /**
+   * Rows r0..r1−1's k best positive similarities (the row itself excluded) from the packed upper
+   * triangle of an n × n symmetric matrix, into top.idx/top.score[(i − r0)·k ..], best first,
+   * −1 / NaN past the last one found. `rows` (f32) and `mask` (u8), TOPK_BLOCK × n each, are scratch.
+   */
+  triangleTopK(
+    r0: number, r1: number, n: number, tri: Region<"f32">, scratch: { rows: Region<"f32">; mask: Region<"u8"> }, top: TopRegions,
+  ): void {
+    const check = this.begin("triangleTopK");
+    check.count("n", n);
+    this.checkRowRange(check, r0, r1, n);
+    check.region("tri", tri, "f32", (n * (n - 1)) / 2);
+    check.region("scratch.rows", scratch.rows, "f32", TOPK_BLOCK * n);
+    check.region("scratch.mask", scratch.mask, "u8", TOPK_BLOCK * n);
+    check.count("top.k", top.k);
+    check.region("top.idx", top.idx, "i32", (r1 - r0) * top.k);
+    check.region("top.score", top.score, "f32", (r1 - r0) * top.k);
+    this.run("triangleTopK", this.exports.triangleTopK(
+      r0, r1, n, tri.ptr, scratch.rows.ptr, scratch.mask.ptr, top.k, top.idx.ptr, top.score.ptr,
+    ));
+  }
+
+  /**
+   * k-NN sums for a query with similarities `sim` to every candidate id (assembly/knn.ts): for each
+   * row y in `ys`, over its candidates in `cand`, the k most similar with similarity > 0 give
+   * num = Σ sim·value, den = Σ sim and count. Returns copies.
+   */
+  knnAggregate(
+    sim: Region<"f32">, cand: CsrRegions, ys: Int32Array | Region<"i32">, k: number,
+  ): { num: Float64Array; den: Float64Array; count: Int32Array } {
+    const check = this.begin("knnAggregate");
+    this.checkCsr(check, "cand", cand);
+    check.region("sim", sim, "f32", cand.nCols);
+    check.count("k", k);
+    return this.withTemp(true, () => {
+      const y = this.input(check, "ys", ys, "i32");
+      const n = y.length;
+      const heapSim = this.arena.array("f32", Math.max(1, k));
+      const heapVal = this.arena.array("f32", Math.max(1, k));
+      const num = this.arena.array("f64", n);
+      const den = this.arena.array("f64", n);
+      const count = this.arena.array("i32", n);
+      this.run("knnAggregate", this.exports.knnAggregate(
+        sim.ptr, cand.nCols, cand.ptr.ptr, cand.idx.ptr, cand.val.ptr, cand.nRows,
+        y.ptr, n, k, heapSim.ptr, heapVal.ptr, num.ptr, den.ptr, count.ptr,
+      ));
+      return { num: this.arena.copyOut(num), den: this.arena.copyOut(den), count: this.arena.copyOut(count) };
+    });
+  }
+
+  /**
+   * SlopeOne deviations and co-rating counts of movie rows r0..r1−1 (assembly/slopeone.ts) into the
+   * packed upper triangles `tri.dev` / `tri.count`; `key` is the by-movie CSR of ratings with cross
+   * indices into `other`, the by-user CSR. `acc` (f32, 4 per movie) is scratch, zero on entry.
+   */
+  slopeOneRows(
+    r0: number, r1: number, key: KeyCsrRegions, other: CsrRegions, acc: Region<"f32">, tri: SlopeOneTriangle,
+    options: PathOptions = {},
+  ): void {
+    const check = this.begin("slopeOneRows");
+    this.checkCsrPair(check, key, other);
+    const nMovies = key.nRows;
+    if (other.nCols !== nMovies) check.fail(`key has ${nMovies} rows but other has ${other.nCols} columns`);
+    this.checkRowRange(check, r0, r1, nMovies);
+    check.region("acc", acc, "f32", 4 * nMovies);
+    this.checkTriangle(check, tri, nMovies);
+    this.run("slopeOneRows", this.exports.slopeOneRows(
+      r0, r1, key.ptr.ptr, key.idx.ptr, key.cross.ptr,
+      other.ptr.ptr, other.idx.ptr, other.val.ptr, other.nRows, nMovies,
+      acc.ptr, tri.dev.ptr, tri.count.ptr, simdFlag(options),
+    ));
+  }
+
+  /**
+   * SlopeOne sums for pairs (us[t], is[t]) (dense, known) over the movies each user rated in
+   * `user` (by-user CSR of ratings) with c(i, j) ≥ minSupport: weighted num = Σ (dev + r)·c,
+   * den = Σ c; plain num = Σ dev, den = their count. Returns copies.
+   */
+  slopeOnePredict(
+    us: Int32Array | Region<"i32">, is: Int32Array | Region<"i32">, user: CsrRegions, tri: SlopeOneTriangle,
+    minSupport: number, weighted: boolean,
+  ): { num: Float64Array; den: Float64Array } {
+    const check = this.begin("slopeOnePredict");
+    this.checkCsr(check, "user", user);
+    this.checkTriangle(check, tri, user.nCols);
+    if (!Number.isInteger(minSupport) || minSupport < 1) check.fail(`minSupport must be a whole number ≥ 1, got ${minSupport}`);
+    return this.withTemp(true, () => {
+      const u = this.input(check, "us", us, "i32");
+      const i = this.input(check, "is", is, "i32");
+      if (i.length !== u.length) check.fail(`us has ${u.length} entries but is has ${i.length}`);
+      const num = this.arena.array("f64", u.length);
+      const den = this.arena.array("f64", u.length);
+      this.run("slopeOnePredict", this.exports.slopeOnePredict(
+        u.ptr, i.ptr, u.length, user.ptr.ptr, user.idx.ptr, user.val.ptr, user.nRows, user.nCols,
+        tri.dev.ptr, tri.count.ptr, minSupport, weighted ? 1 : 0, num.ptr, den.ptr,
+      ));
+      return { num: this.arena.copyOut(num), den: this.arena.copyOut(den) };
+    });
+  }
+
+  private checkCsr(check: Check, name: string, m: CsrRegions | KeyCsrRegions): void {
+    check.count(`${name}.nRows`, m.nRows);
+    check.count(`${name}.nCols`, m.nCols);
+    check.region(`${name}.ptr`, m.ptr, "i32", m.nRows + 1);
+    check.region(`${name}.idx`, m.idx, "i32", 0);
+    if ("val" in m) check.region(`${name}.val`, m.val, "f32", m.idx.length);
+  }
+
+  private checkRowRange(check: Check, r0: number, r1: number, n: number): void {
+    if (!Number.isInteger(r0) || !Number.isInteger(r1) || r0 < 0 || r1 < r0 || r1 > n) {
+      check.fail(`r0..r1 must satisfy 0 ≤ r0 ≤ r1 ≤ ${n}, got ${r0}..${r1}`);
+    }
+  }
+
+  /** The key CSR (with cross indices into `other`) and the other CSR of the same ratings. */
+  private checkCsrPair(check: Check, key: KeyCsrRegions, other: CsrRegions): void {
+    this.checkCsr(check, "key", key);
+    this.checkCsr(check, "other", other);
+    check.region("key.cross", key.cross, "i32", key.idx.length);
+    if (key.idx.length !== other.idx.length) check.fail(`key has ${key.idx.length} entries but other has ${other.idx.length}`);
+    if (key.nCols !== other.nRows) check.fail(`key has ${key.nCols} columns but other has ${other.nRows} rows: not two layouts of one matrix`);
+  }
+
+  private checkSimilarity(check: Check, params: SimilarityParams): number {
+    const code = SIMILARITY_CODES[params.kind];
+    if (code === undefined) check.fail(`kind must be one of ${SIMILARITY_KINDS.join(", ")}, got ${String(params.kind)}`);
+    check.nonNegative("minSupport", params.minSupport);
+    check.nonNegative("shrinkage", params.shrinkage);
+    return code;
+  }
+
+  private checkTriangle(check: Check, tri: SlopeOneTriangle, nMovies: number): void {
+    const pairs = (nMovies * (nMovies - 1)) / 2;
+    check.region("tri.dev", tri.dev, "f32", pairs);
+    check.region("tri.count", tri.count, "i32", pairs);
+  }
 }
 
 function simdFlag(options: PathOptions): number {
@@ -504,4 +951,156 @@ class Check {
     }
     return [start, end];
   }
+}
+
+// ---- svdpp / timesvdpp ----
+
+/** Ratings as CSR by user: user u's ratings are movie/rating[ptr[u] .. ptr[u+1]). */
+export interface UserRatings {
+  ptr: Region<"i32">;
+  movie: Region<"i32">;
+  rating: Region<"f32">;
+}
+
+/** Implicit feedback N(u) as CSR by user: idx[ptr[u] .. ptr[u+1]) (may share the ratings' regions). */
+export interface ImplicitFeedback {
+  ptr: Region<"i32">;
+  idx: Region<"i32">;
+}
+
+/** An SVD++ model: a biased factor model plus the implicit factors Y (nMovies × stride). */
+export interface SvdppModel extends FactorModel {
+  Y: Region<"f32">;
+}
+
+export interface SvdppParams extends SgdParams {
+  lrY: number;
+  regY: number;
+}
+
+/** timeSVD++'s trained terms, in the order of the kernel's hyperparameter block. */
+export const TIME_SVDPP_TERMS = ["Bu", "Alpha", "But", "Bi", "BiBin", "Cu", "Cut", "P", "Q", "Y", "AlphaP"] as const;
+export type TimeSvdppTerm = (typeof TIME_SVDPP_TERMS)[number];
+
+/** The global mean, and a learning rate and a regularization per term (see assembly/timesvdpp.ts). */
+export type TimeSvdppParams = { mu: number } & Record<`lr${TimeSvdppTerm}` | `reg${TimeSvdppTerm}`, number>;
+
+/** Floats of the hyperparameter block at the start of timeSVD++'s work region (22, padded to 16 bytes). */
+const HYPER_FLOATS = 24;
+
+/** Length of the f32 work region timeSvdppEpoch needs: the hyperparameters and three scratch rows. */
+export function timeSvdppWorkLength(stride: number): number {
+  return HYPER_FLOATS + 3 * stride;
+}
+
+/**
+ * A timeSVD++ model in the arena. Per user: P, AP (α_pu) rows, bu, alpha (α_u), cu; per movie: Q,
+ * Y rows, bi, biBin (nMovies × nBins); per user-day d: but (b_{u,t}), cut (c_{u,t}), dayBin (the
+ * day's item-bias bin) and dayDev (dev_u(t)).
+ */
+export interface TimeSvdppModel {
+  nUsers: number;
+  nMovies: number;
+  nDays: number;
+  nBins: number;
+  stride: number;
+  P: Region<"f32">;
+  AP: Region<"f32">;
+  Q: Region<"f32">;
+  Y: Region<"f32">;
+  bu: Region<"f32">;
+  alpha: Region<"f32">;
+  cu: Region<"f32">;
+  bi: Region<"f32">;
+  biBin: Region<"f32">;
+  but: Region<"f32">;
+  cut: Region<"f32">;
+  dayBin: Region<"i32">;
+  dayDev: Region<"f32">;
+}
+
+/** What timeSVD++ predicts with: the model without P and Y, plus the user vectors U = p_u + z_u. */
+export type TimeSvdppPredictor = Omit<TimeSvdppModel, "P" | "Y" | "dayBin" | "dayDev"> & { U: Region<"f32"> };
+
+/** Pairs to predict: dense user, movie, user-day index, item-bias bin (−1: unknown) and dev_u(t). */
+export interface TimePairs {
+  user: Int32Array | Region<"i32">;
+  movie: Int32Array | Region<"i32">;
+  day: Int32Array | Region<"i32">;
+  bin: Int32Array | Region<"i32">;
+  dev: Float32Array | Region<"f32">;
+}
+
+// ---- similarity and neighbourhoods ----
+
+/** A CSR in the arena: row r's entries are idx/val[ptr[r] .. ptr[r+1]), columns < nCols. */
+export interface CsrRegions {
+  nRows: number;
+  nCols: number;
+  ptr: Region<"i32">;
+  idx: Region<"i32">;
+  val: Region<"f32">;
+}
+
+/**
+ * The key side of a co-rating computation: the same ratings by the other axis, without values;
+ * entry e is the rating of row `idx[e]` of the other CSR found there at index `cross[e]`.
+ */
+export interface KeyCsrRegions {
+  nRows: number;
+  nCols: number;
+  ptr: Region<"i32">;
+  idx: Region<"i32">;
+  cross: Region<"i32">;
+}
+
+export const SIMILARITY_KINDS = ["cosine", "pearson", "pearson-baseline", "msd"] as const;
+export type SimilarityKind = (typeof SIMILARITY_KINDS)[number];
+
+/** How co-ratings are summed per column (see assembly/similarity.ts). */
+export type AccumulatorLayout = "products" | "moments" | "differences";
+
+/** Rows triangleTopK assembles at once (its scratch is TOPK_BLOCK × n; see assembly/similarity.ts). */
+export const TOPK_BLOCK = 16;
+
+/** f32 lanes per column of each accumulator layout. */
+export const ACCUMULATOR_LANES: Readonly<Record<AccumulatorLayout, number>> = { products: 4, moments: 8, differences: 4 };
+
+/** The layout each similarity accumulates in. */
+export const SIMILARITY_LAYOUT: Readonly<Record<SimilarityKind, AccumulatorLayout>> = {
+  cosine: "products",
+  pearson: "moments",
+  "pearson-baseline": "products",
+  msd: "differences",
+};
+
+const LAYOUT_CODES: Readonly<Record<AccumulatorLayout, number>> = { products: 0, moments: 1, differences: 2 };
+const SIMILARITY_CODES: Readonly<Record<string, number>> = { cosine: 0, pearson: 1, "pearson-baseline": 2, msd: 3 };
+
+export interface SimilarityParams {
+  kind: SimilarityKind;
+  /** Pairs with fewer co-ratings get similarity 0. */
+  minSupport: number;
+  /** Pearson-baseline's shrinkage: ρ·(n − 1)/(n − 1 + shrinkage). */
+  shrinkage: number;
+}
+
+/** Per-task scratch of similarityRows: accumulators, the similarity row(s), the top-k skip mask. */
+export interface SimilarityScratch {
+  acc: Region<"f32">;
+  out: Region<"f32">;
+  mask: Region<"u8">;
+}
+
+/** Top-k output of similarityRows: k slots per row. */
+export interface TopRegions {
+  k: number;
+  idx: Region<"i32">;
+  score: Region<"f32">;
+}
+
+/** SlopeOne's packed upper triangles (pair i < j at i·n − i(i+1)/2 + j − i − 1). */
+export interface SlopeOneTriangle {
+  dev: Region<"f32">;
+  count: Region<"i32">;
 }

@@ -60,6 +60,71 @@ export interface KernelExports {
     mu: number, lo: number, hi: number, simd: number, outSsePtr: number,
   ): number;
   topN(scoresPtr: number, n: number, excludePtr: number, k: number, outIdxPtr: number, outScorePtr: number): number;
+  // similarity and neighbourhoods
+  coAccumulate(
+    keyOtherPtr: number, keyCrossPtr: number, nKey: number,
+    otherPtrPtr: number, otherIdxPtr: number, otherValPtr: number, nOther: number, nCols: number,
+    layout: number, upper: number, accPtr: number, simd: number,
+  ): number;
+  similarityFinalize(
+    accPtr: number, nCols: number, c0: number, c1: number, kind: number, minSupport: number, shrinkage: number,
+    outPtr: number, maskPtr: number,
+  ): number;
+  similarityRows(
+    rowsPtr: number, nRows: number, keyPtrPtr: number, keyOtherPtr: number, keyCrossPtr: number, nKeys: number,
+    otherPtrPtr: number, otherIdxPtr: number, otherValPtr: number, nOther: number, nCols: number,
+    kind: number, minSupport: number, shrinkage: number,
+    accPtr: number, outPtr: number, dense: number, maskPtr: number, k: number, outIdxPtr: number, outScorePtr: number, simd: number,
+  ): number;
+  similarityUpper(
+    r0: number, r1: number, keyPtrPtr: number, keyOtherPtr: number, keyCrossPtr: number,
+    otherPtrPtr: number, otherIdxPtr: number, otherValPtr: number, nOther: number, n: number,
+    kind: number, minSupport: number, shrinkage: number, accPtr: number, triPtr: number, simd: number,
+  ): number;
+  triangleTopK(
+    r0: number, r1: number, n: number, triPtr: number, rowsPtr: number, maskPtr: number, k: number,
+    outIdxPtr: number, outScorePtr: number,
+  ): number;
+  knnAggregate(
+    simPtr: number, nSim: number, candPtrPtr: number, candIdxPtr: number, candValPtr: number, nY: number,
+    ysPtr: number, n: number, k: number, heapSimPtr: number, heapValPtr: number,
+    outNumPtr: number, outDenPtr: number, outCountPtr: number,
+  ): number;
+  slopeOneRows(
+    r0: number, r1: number, keyPtrPtr: number, keyOtherPtr: number, keyCrossPtr: number,
+    otherPtrPtr: number, otherIdxPtr: number, otherValPtr: number, nUsers: number, nMovies: number,
+    accPtr: number, devPtr: number, countPtr: number, simd: number,
+  ): number;
+  slopeOnePredict(
+    usPtr: number, isPtr: number, nPairs: number, userPtrPtr: number, userIdxPtr: number, userValPtr: number,
+    nUsers: number, nMovies: number, devPtr: number, countPtr: number, minSupport: number, weighted: number,
+    outNumPtr: number, outDenPtr: number,
+  ): number;
+  svdppEpoch(
+    orderPtr: number, nOrder: number, ratPtrPtr: number, moviePtr: number, ratingPtr: number, nRatings: number,
+    impPtrPtr: number, impIdxPtr: number, nImplicit: number, nUsers: number, nMovies: number,
+    pPtr: number, qPtr: number, yPtr: number, buPtr: number, biPtr: number, stride: number,
+    mu: number, lrBu: number, lrBi: number, lrP: number, lrQ: number, lrY: number,
+    regBu: number, regBi: number, regP: number, regQ: number, regY: number,
+    workPtr: number, simd: number, outSsePtr: number,
+  ): number;
+  svdppUserVectors(
+    impPtrPtr: number, impIdxPtr: number, nImplicit: number, nUsers: number, nMovies: number,
+    pPtr: number, yPtr: number, stride: number, outPtr: number, simd: number,
+  ): number;
+  timeSvdppEpoch(
+    orderPtr: number, nOrder: number, ratPtrPtr: number, moviePtr: number, ratingPtr: number, dayPtr: number, nRatings: number,
+    impPtrPtr: number, impIdxPtr: number, nImplicit: number, nUsers: number, nMovies: number, nDays: number, nBins: number,
+    dayBinPtr: number, dayDevPtr: number, pPtr: number, apPtr: number, qPtr: number, yPtr: number, stride: number,
+    buPtr: number, alphaPtr: number, cuPtr: number, biPtr: number, biBinPtr: number, butPtr: number, cutPtr: number,
+    mu: number, hyperPtr: number, workPtr: number, simd: number, outSsePtr: number,
+  ): number;
+  timeSvdppPredict(
+    userPtr: number, moviePtr: number, dayPtr: number, binPtr: number, devPtr: number, n: number,
+    nUsers: number, nMovies: number, nDays: number, nBins: number, uPtr: number, apPtr: number, qPtr: number, stride: number,
+    buPtr: number, alphaPtr: number, cuPtr: number, biPtr: number, biBinPtr: number, butPtr: number, cutPtr: number,
+    mu: number, lo: number, hi: number, workPtr: number, outPtr: number, simd: number,
+  ): number;
 }
 
 /** Which build to load: the optimized one, or the one with assertions (abort on a broken invariant). */

@@ -7,6 +7,7 @@
  * returns one number.
  */
 import type { Coo, Engine, FactorModel } from "../abi/kernels.js";
+import { SIMILARITY_HANDLERS } from "./similarity-tasks.js";
 
 export interface Task {
   op: string;
@@ -57,6 +58,7 @@ function regions(a: number[]): { coo: Coo; model: FactorModel } {
 }
 
 export const HANDLERS: Record<string, Handler> = {
+  ...SIMILARITY_HANDLERS,
   /** args: layout (11), mu, lrBu, lrBi, lrP, lrQ, regBu, regBi, regP, regQ, start, end → sse of the pass. */
   sgd(engine, a) {
     const { coo, model } = regions(a);

@@ -1,0 +1,530 @@
+/**
+ * Movie–movie and user–user similarity from co-ratings, on the engine (assembly/similarity.ts):
+ * the API the neighbourhood models, `movierec similar` and feature builders use.
+ *
+ *   const sim = await Similarity.fromDataset(train, { sim: "pearson-baseline", shrinkage: 100 });
+ *   const nb = await sim.topMovies(40);          // every movie's 40 most similar movies
+ *   neighboursOf(nb, i)                          // → { idx, score } of movie i, best first
+ *   sim.movieRow(i)                              // sim(i, j) for every movie j
+ *   sim.topUsers(Int32Array.of(u, v), 20)        // user–user, for the users asked only
+ *   await sim.close();
+ *
+ * Similarities (Surprise's definitions, over the co-ratings of the pair; 0 below `minSupport`):
+ * cosine, pearson, pearson-baseline (the correlation of residuals r − μ − b_u − b_i, shrunk by
+ * (n − 1)/(n − 1 + shrinkage)) and msd (1 / (mean squared difference + 1)). Top-k lists keep
+ * positive similarities only, best first, the row itself excluded; a row's own similarity in a
+ * dense row is 1.
+ *
+ * Movie–movie for all movies computes the upper triangle once (each pair's co-ratings summed by
+ * one row: half the work of full rows), in row ranges balanced by work and run as engine-pool
+ * tasks (numbers only) on worker threads, then reads each row's top-k back from the triangle
+ * (n(n − 1)/2 floats: 632 MB for the 17,770 Netflix movies). User–user is computed only for the
+ * users asked, row by row: never a dense users × users matrix.
+ */
+import { availableParallelism } from "node:os";
+import { BYTES_PER, type Dtype, type Region } from "../abi/arena.js";
+import {
+  ACCUMULATOR_LANES, Engine, SIMILARITY_KINDS, SIMILARITY_LAYOUT, TOPK_BLOCK,
+  type CsrRegions, type KeyCsrRegions, type SimilarityKind, type SimilarityParams,
+} from "../abi/kernels.js";
+import { MAX_PAGES, PAGE_BYTES } from "../abi/wasm.js";
+import { csrByUser, csrPair, mapValues, type Csr, type CsrPair } from "../data/csr.js";
+import { DataError, type Dataset } from "../data/types.js";
+import { EnginePool } from "../engine/pool.js";
+import { topKTask, upperTask, type TriangleLayout } from "../engine/similarity-tasks.js";
+import type { Task } from "../engine/handlers.js";
+import { Baseline } from "./baseline.js";
+import { mean } from "./means.js";
+
+export { SIMILARITY_KINDS, type SimilarityKind } from "../abi/kernels.js";
+
+/** The baseline μ + b_u + b_i whose residuals pearson-baseline correlates. */
+export interface Biases {
+  mu: number;
+  bu: Float32Array;
+  bi: Float32Array;
+}
+
+/** ALS settings of the baseline (Baseline's method "als"). */
+export interface BaselineSettings {
+  epochs: number;
+  regU: number;
+  regI: number;
+}
+
+/** Surprise's KNNBaseline baseline settings (bsl_options defaults). */
+export const SIMILARITY_BASELINE: Readonly<BaselineSettings> = { epochs: 10, regU: 15, regI: 10 };
+
+export interface SimilarityOptions {
+  /** Default "pearson-baseline". */
+  sim?: SimilarityKind;
+  /** Pairs with fewer co-ratings get 0 (default 1, as Surprise). */
+  minSupport?: number;
+  /** Pearson-baseline's shrinkage (default 100). */
+  shrinkage?: number;
+  /** Needed by pearson-baseline. */
+  baseline?: Biases | null;
+  /** Worker threads for topMovies (default: the cores for large problems, else the calling thread). */
+  threads?: number;
+}
+
+/** The two phases of topMovies: the similarity triangle, then each row's top-k read from it. */
+export type TopMoviesPhase = "triangle" | "top-k";
+
+/** Sparse neighbour lists: row x's neighbours are idx/score[ptr[x] .. ptr[x+1]), best first. */
+export interface Neighbours {
+  ptr: Int32Array;
+  idx: Int32Array;
+  score: Float32Array;
+}
+
+/** Row x of a neighbour list (views, not copies). */
+export function neighboursOf(nb: Neighbours, x: number): { idx: Int32Array; score: Float32Array } {
+  const a = nb.ptr[x]!;
+  const b = nb.ptr[x + 1]!;
+  return { idx: nb.idx.subarray(a, b), score: nb.score.subarray(a, b) };
+}
+
+/** Fits μ, b_u, b_i by ALS (the `baseline` model's method) for pearson-baseline. */
+export async function fitBiases(train: Dataset, s: BaselineSettings = SIMILARITY_BASELINE): Promise<Biases> {
+  const model = await new BiasFit({ method: "als", epochs: s.epochs, regU: s.regU, regI: s.regI }).fit(train);
+  return model.biases();
+}
+
+class BiasFit extends Baseline {
+  biases(): Biases {
+    const { arrays, scalars } = this.state();
+    return { mu: scalars.mu!, bu: (arrays.bu as Float32Array).slice(), bi: (arrays.bi as Float32Array).slice() };
+  }
+}
+
+/**
+ * sim(i, j) of one movie i to every movie of a dataset, computed from the ratings of i's raters
+ * only (nobody else co-rates with i): one pass over the ratings, no full layout. pearson-baseline
+ * fits the baseline on the whole dataset first (unless `baseline` is given).
+ */
+export async function movieSimilarities(
+  train: Dataset, i: number, opts: SimilarityOptions & { baselineSettings?: BaselineSettings } = {},
+): Promise<Float32Array> {
+  const { user, movie, rating } = train.ratings;
+  const nU = train.users.length;
+  const nM = train.movies.length;
+  if (!Number.isInteger(i) || i < 0 || i >= nM) throw new DataError(`movie index ${i} is outside 0..${nM - 1}`);
+  const rater = new Uint8Array(nU);
+  for (let r = 0; r < movie.length; r++) if (movie[r] === i) rater[user[r]!] = 1;
+  const keep: number[] = [];
+  for (let r = 0; r < user.length; r++) if (rater[user[r]!]) keep.push(r);
+  const pick = <T extends Int32Array | Float32Array>(a: T): T => {
+    const out = new (a.constructor as new (n: number) => T)(keep.length);
+    keep.forEach((r, k) => (out[k] = a[r]!));
+    return out;
+  };
+  const kind = opts.sim ?? "pearson-baseline";
+  const baseline = opts.baseline ?? (kind === "pearson-baseline" ? await fitBiases(train, opts.baselineSettings) : null);
+  const sim = await Similarity.create(csrByUser(pick(user), pick(movie), pick(rating), nU, nM), { ...opts, baseline, threads: 1 });
+  try {
+    return sim.movieRow(i);
+  } finally {
+    await sim.close();
+  }
+}
+
+/** The ratings of a dataset as CSR by user (movies ascending). */
+export function ratingsByUser(ds: Dataset): Csr {
+  const { user, movie, rating } = ds.ratings;
+  return csrByUser(user, movie, rating, ds.users.length, ds.movies.length);
+}
+
+/** Each user's and each movie's mean rating (the global mean for one without ratings). */
+export function ratingMeans(r: Csr): { userMean: Float32Array; movieMean: Float32Array } {
+  const userMean = new Float32Array(r.nRows);
+  const sum = new Float64Array(r.nCols);
+  const cnt = new Float64Array(r.nCols);
+  const mu = mean(r.val);
+  for (let u = 0; u < r.nRows; u++) {
+    let s = 0;
+    for (let e = r.ptr[u]!; e < r.ptr[u + 1]!; e++) {
+      s += r.val[e]!;
+      sum[r.idx[e]!]! += r.val[e]!;
+      cnt[r.idx[e]!]!++;
+    }
+    const n = r.ptr[u + 1]! - r.ptr[u]!;
+    userMean[u] = n > 0 ? s / n : mu;
+  }
+  const movieMean = Float32Array.from(sum, (s, i) => (cnt[i]! > 0 ? s / cnt[i]! : mu));
+  return { userMean, movieMean };
+}
+
+/** Pair updates below which topMovies stays on the calling thread (worker start-up costs more). */
+const PARALLEL_WORK = 50_000_000;
+/** Row-range tasks per thread for the triangle: enough for the pool to balance uneven rows. */
+const TASKS_PER_THREAD = 16;
+/** Rows per similarityRows call. */
+const ROWS_PER_CALL = 64;
+/** Rows per top-k task. */
+const TOPK_ROWS = 256;
+/** Largest dense block of user rows held at once. */
+const USER_BLOCK_BYTES = 64 << 20;
+/** Largest top-k output accepted (n · k · 8 bytes). */
+const MAX_TOP_BYTES = 1 << 30;
+
+interface Side {
+  key: KeyCsrRegions;
+  other: CsrRegions;
+  /** The calling thread's accumulator (zero between calls), similarity row and mask. */
+  acc: Region<"f32">;
+  out: Region<"f32">;
+  mask: Region<"u8">;
+}
+
+export class Similarity {
+  readonly params: SimilarityParams;
+  private users: Side | null = null;
+  private busy = false;
+
+  private constructor(
+    private readonly engine: Engine,
+    readonly nUsers: number,
+    readonly nMovies: number,
+    params: SimilarityParams,
+    private readonly movies: Side,
+    /** Pair updates of each movie row of the upper triangle. */
+    private readonly work: { perRow: Float64Array; total: number },
+    /** What the user side still needs from the CSR pair, until it is first used. */
+    private pending: { userToMovie: Int32Array; movieVal: Float32Array } | null,
+    private readonly threads: number | undefined,
+  ) {
+    this.params = params;
+  }
+
+  /** Over a dataset's ratings; fits the baseline by ALS (`baseline` settings) when pearson-baseline needs it. */
+  static async fromDataset(train: Dataset, opts: SimilarityOptions & { baselineSettings?: BaselineSettings } = {}): Promise<Similarity> {
+    const kind = opts.sim ?? "pearson-baseline";
+    const baseline = opts.baseline ?? (kind === "pearson-baseline" ? await fitBiases(train, opts.baselineSettings) : null);
+    return Similarity.create(ratingsByUser(train), { ...opts, baseline });
+  }
+
+  /** Over ratings given as CSR by user (each row's movies ascending, values the ratings). */
+  static async create(ratings: Csr, opts: SimilarityOptions = {}): Promise<Similarity> {
+    const params = resolveSimilarity(opts);
+    if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+      throw new DataError(`threads must be a whole number ≥ 1 (got ${opts.threads})`);
+    }
+    checkAscending(ratings);
+    const values = similarityValues(ratings, params.kind, opts.baseline ?? null);
+    const pair = csrPair(values);
+    const nUsers = ratings.nRows;
+    const nMovies = ratings.nCols;
+    const lanes = ACCUMULATOR_LANES[SIMILARITY_LAYOUT[params.kind]];
+    const bytes = coRatingBytes(pair) + (4 * lanes + 5) * nMovies + (1 << 20);
+    const engine = await Engine.create({ bytes, maximumBytes: MAX_PAGES * PAGE_BYTES });
+    const side: Side = { ...loadCoRatings(engine, pair), ...scratch(engine, nMovies, lanes) };
+    return new Similarity(engine, nUsers, nMovies, params, side, upperWork(pair),
+      { userToMovie: pair.userToMovie, movieVal: pair.byMovie.val }, opts.threads);
+  }
+
+  /** sim(i, j) for every movie j (sim(i, i) = 1). */
+  movieRow(i: number): Float32Array {
+    this.checkIndex("movie", i, this.nMovies);
+    return this.rows(this.movies, Int32Array.of(i), true, 0).dense!;
+  }
+
+  /** Dense rows sim(u, v) for the given users, row-major (us.length × nUsers; sim(u, u) = 1). */
+  userRows(us: Int32Array): Float32Array {
+    const side = this.userSide();
+    for (const u of us) this.checkIndex("user", u, this.nUsers);
+    const out = new Float32Array(us.length * this.nUsers);
+    const block = Math.max(1, Math.floor(USER_BLOCK_BYTES / (4 * Math.max(1, this.nUsers))));
+    for (let at = 0; at < us.length; at += block) {
+      const part = us.subarray(at, Math.min(us.length, at + block));
+      out.set(this.rows(side, part, true, 0).dense!, at * this.nUsers);
+    }
+    return out;
+  }
+
+  /** The k most similar users (positive similarity, best first) of each given user. */
+  topUsers(us: Int32Array, k: number): Neighbours {
+    const side = this.userSide();
+    for (const u of us) this.checkIndex("user", u, this.nUsers);
+    checkK(k);
+    return this.rows(side, us, false, k).top!;
+  }
+
+  /** The k most similar movies of the given movies (full rows; topMovies computes all at half the cost). */
+  topMoviesOf(is: Int32Array, k: number): Neighbours {
+    for (const i of is) this.checkIndex("movie", i, this.nMovies);
+    checkK(k);
+    return this.rows(this.movies, is, false, k).top!;
+  }
+
+  /**
+   * Every movie's k most similar movies (positive similarity, best first): the upper triangle by
+   * row ranges on worker threads, then each row's top-k read back from it. `onProgress` counts
+   * finished tasks of both phases.
+   */
+  async topMovies(k: number, opts: { onProgress?: (done: number, total: number, phase: TopMoviesPhase) => void } = {}): Promise<Neighbours> {
+    checkK(k);
+    const n = this.nMovies;
+    const kk = Math.min(k, Math.max(0, n - 1));
+    if (8 * n * kk > MAX_TOP_BYTES) {
+      throw new DataError(`${kk} neighbours for each of ${n} movies would take ${Math.round((8 * n * kk) / 2 ** 20)} MiB`, "keep fewer neighbours per movie");
+    }
+    this.enter();
+    const { arena } = this.engine;
+    const mark = arena.mark();
+    try {
+      const work = this.work;
+      const threads = this.threads ?? autoThreads(work.total);
+      const lanes = ACCUMULATOR_LANES[SIMILARITY_LAYOUT[this.params.kind]];
+      const layout: TriangleLayout = { key: this.movies.key, other: this.movies.other, tri: arena.array("f32", (n * (n - 1)) / 2) };
+      const slots = Array.from({ length: threads }, () => ({
+        acc: arena.zeros("f32", n * lanes), rows: arena.array("f32", TOPK_BLOCK * n), mask: arena.array("u8", TOPK_BLOCK * n),
+      }));
+      const idx = arena.array("i32", n * kk);
+      const score = arena.array("f32", n * kk);
+      const upper = rowRanges(work.perRow, threads).map(([r0, r1]) =>
+        (s: number) => upperTask(layout, this.params, r0, r1, slots[s]!.acc));
+      const tops: ((s: number) => Task)[] = [];
+      for (let r0 = 0; r0 < n; r0 += TOPK_ROWS) {
+        const r1 = Math.min(n, r0 + TOPK_ROWS);
+        const slice = <D extends "i32" | "f32">(r: Region<D>): Region<D> => ({ ptr: r.ptr + 4 * r0 * kk, length: (r1 - r0) * kk, dtype: r.dtype });
+        tops.push((s) => topKTask(layout, r0, r1, kk, slots[s]!.rows, slots[s]!.mask, slice(idx), slice(score)));
+      }
+      const total = upper.length + tops.length;
+      const pool = EnginePool.create(this.engine, threads === 1 ? { inline: true } : { threads });
+      try {
+        await runInSlots(pool, upper, threads, (done) => opts.onProgress?.(done, total, "triangle"));
+        await runInSlots(pool, tops, threads, (done) => opts.onProgress?.(upper.length + done, total, "top-k"));
+      } finally {
+        await pool.destroy();
+      }
+      return compact(arena.view(idx), arena.view(score), n, kk);
+    } finally {
+      arena.reset(mark);
+      this.busy = false;
+    }
+  }
+
+  /** Frees the engine; the object is unusable afterwards. */
+  async close(): Promise<void> {
+    this.engine.close();
+  }
+
+  /** Full similarity rows of `rows` on one side: dense copies, or top-k lists. */
+  private rows(side: Side, rows: Int32Array, dense: boolean, k: number): { dense?: Float32Array; top?: Neighbours } {
+    this.enter();
+    const { arena } = this.engine;
+    const mark = arena.mark();
+    try {
+      const nCols = side.other.nCols;
+      const n = rows.length;
+      const list = arena.copyIn(n > 0 ? rows : new Int32Array(1)).ptr;
+      const out = dense ? arena.array("f32", n * nCols) : side.out;
+      const top = k > 0 ? { k, idx: arena.array("i32", n * k), score: arena.array("f32", n * k) } : null;
+      // Several calls, so that V8's optimized code takes over early in a long batch.
+      for (let at = 0; at < n; at += ROWS_PER_CALL) {
+        const m = Math.min(ROWS_PER_CALL, n - at);
+        const part = <D extends Dtype>(r: Region<D>, width: number): Region<D> => ({ ptr: r.ptr + BYTES_PER[r.dtype] * at * width, length: m * width, dtype: r.dtype });
+        this.engine.similarityRows(
+          { ptr: list + 4 * at, length: m, dtype: "i32" }, side.key, side.other, this.params,
+          { acc: side.acc, out: dense ? part(out, nCols) : out, mask: side.mask },
+          top && { k, idx: part(top.idx, k), score: part(top.score, k) }, { dense },
+        );
+      }
+      if (dense) return { dense: arena.copyOut(out) };
+      return { top: compact(arena.view(top!.idx), arena.view(top!.score), rows.length, k) };
+    } finally {
+      arena.reset(mark);
+      this.busy = false;
+    }
+  }
+
+  /** The user side (by-user rows as keys over the by-movie CSR), copied in at first use. */
+  private userSide(): Side {
+    if (this.users) return this.users;
+    if (this.busy) throw new DataError("this similarity is busy computing topMovies", "wait for it to finish");
+    const { arena } = this.engine;
+    const m = this.movies;
+    const { userToMovie, movieVal } = this.pending!;
+    const lanes = ACCUMULATOR_LANES[SIMILARITY_LAYOUT[this.params.kind]];
+    this.users = {
+      key: { nRows: this.nUsers, nCols: this.nMovies, ptr: m.other.ptr, idx: m.other.idx, cross: arena.copyIn(userToMovie) },
+      other: { nRows: this.nMovies, nCols: this.nUsers, ptr: m.key.ptr, idx: m.key.idx, val: arena.copyIn(movieVal) },
+      ...scratch(this.engine, this.nUsers, lanes),
+    };
+    this.pending = null;
+    return this.users;
+  }
+
+  private enter(): void {
+    if (this.busy) throw new DataError("this similarity is busy computing topMovies", "wait for it to finish");
+    this.busy = true;
+  }
+
+  private checkIndex(what: string, x: number, n: number): void {
+    if (!Number.isInteger(x) || x < 0 || x >= n) throw new DataError(`${what} index ${x} is outside 0..${n - 1}`);
+  }
+}
+
+/** Validated similarity parameters with defaults. */
+export function resolveSimilarity(opts: SimilarityOptions): SimilarityParams {
+  const kind = opts.sim ?? "pearson-baseline";
+  if (!SIMILARITY_KINDS.includes(kind)) throw new DataError(`unknown similarity "${kind}"`, `choose one of: ${SIMILARITY_KINDS.join(", ")}`);
+  const minSupport = opts.minSupport ?? 1;
+  if (!Number.isInteger(minSupport) || minSupport < 1) throw new DataError(`minSupport must be a whole number ≥ 1 (got ${minSupport})`);
+  const shrinkage = opts.shrinkage ?? 100;
+  if (!Number.isFinite(shrinkage) || shrinkage < 0) throw new DataError(`shrinkage must be a number ≥ 0 (got ${shrinkage})`);
+  if (kind === "pearson-baseline" && !opts.baseline) {
+    throw new DataError("the pearson-baseline similarity needs the baseline μ + b_u + b_i", "pass `baseline` (see fitBiases)");
+  }
+  return { kind, minSupport, shrinkage };
+}
+
+/** The values the kernels correlate: residuals from the baseline for pearson-baseline, else the ratings. */
+function similarityValues(ratings: Csr, kind: SimilarityKind, b: Biases | null): Csr {
+  if (kind !== "pearson-baseline") return ratings;
+  if (b!.bu.length !== ratings.nRows || b!.bi.length !== ratings.nCols) {
+    throw new DataError(`the baseline has ${b!.bu.length} users and ${b!.bi.length} movies, the ratings ${ratings.nRows} and ${ratings.nCols}`);
+  }
+  return mapValues(ratings, (u, i, r) => r - b!.mu - b!.bu[u]! - b!.bi[i]!);
+}
+
+function checkAscending(m: Csr): void {
+  for (let r = 0; r < m.nRows; r++) {
+    for (let e = m.ptr[r]! + 1; e < m.ptr[r + 1]!; e++) {
+      if (m.idx[e]! <= m.idx[e - 1]!) throw new DataError(`row ${r} of the ratings is not in ascending column order (or rates a movie twice)`);
+    }
+  }
+}
+
+function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 1) throw new DataError(`k must be a whole number ≥ 1 (got ${k})`);
+}
+
+function scratch(engine: Engine, nCols: number, lanes: number): { acc: Region<"f32">; out: Region<"f32">; mask: Region<"u8"> } {
+  const { arena } = engine;
+  return { acc: arena.zeros("f32", nCols * lanes), out: arena.array("f32", nCols), mask: arena.array("u8", nCols) };
+}
+
+/** Bytes of the co-rating layout loadCoRatings copies into an engine. */
+export function coRatingBytes(pair: CsrPair): number {
+  return 4 * (pair.byUser.nRows + pair.byUser.nCols + 2 + 5 * pair.byUser.idx.length);
+}
+
+/**
+ * The movie side of a co-rating problem in the engine: the by-movie layout as keys (raters and
+ * cross indices) over the by-user layout (movies and values).
+ */
+export function loadCoRatings(engine: Engine, pair: CsrPair): { key: KeyCsrRegions; other: CsrRegions } {
+  const { arena } = engine;
+  const u = pair.byUser;
+  const m = pair.byMovie;
+  return {
+    key: { nRows: m.nRows, nCols: m.nCols, ptr: arena.copyIn(m.ptr), idx: arena.copyIn(m.idx), cross: arena.copyIn(pair.movieToUser) },
+    other: { nRows: u.nRows, nCols: u.nCols, ptr: arena.copyIn(u.ptr), idx: arena.copyIn(u.idx), val: arena.copyIn(u.val) },
+  };
+}
+
+/**
+ * Pair updates of each movie row of the upper triangle (its raters' entries after it, plus the
+ * finalize of the columns after it), and their total: what row ranges are balanced on.
+ */
+export function upperWork(pair: CsrPair): { perRow: Float64Array; total: number } {
+  const { ptr: keyPtr, idx: rater } = pair.byMovie;
+  const cross = pair.movieToUser;
+  const userPtr = pair.byUser.ptr;
+  const n = pair.byMovie.nRows;
+  const perRow = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let w = n - i;
+    for (let e = keyPtr[i]!; e < keyPtr[i + 1]!; e++) w += userPtr[rater[e]! + 1]! - cross[e]! - 1;
+    perRow[i] = w;
+    total += w;
+  }
+  return { perRow, total };
+}
+
+/** Worker threads for a triangle of `work` pair updates: the calling thread for small problems. */
+export function autoThreads(work: number): number {
+  return work < PARALLEL_WORK ? 1 : availableParallelism();
+}
+
+/**
+ * Row ranges of balanced work for `threads` threads: several per thread, so the pool can even
+ * out, and so no single kernel call runs long on V8's baseline tier before the optimized code.
+ */
+export function rowRanges(weight: Float64Array, threads: number): [number, number][] {
+  return balancedRanges(weight, threads * TASKS_PER_THREAD);
+}
+
+/** Cuts rows into about `parts` contiguous ranges of equal total weight. */
+function balancedRanges(weight: Float64Array, parts: number): [number, number][] {
+  const n = weight.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += weight[i]!;
+  const target = total / Math.max(1, parts);
+  const ranges: [number, number][] = [];
+  let start = 0;
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    acc += weight[i]!;
+    if (acc >= target || i === n - 1) {
+      ranges.push([start, i + 1]);
+      start = i + 1;
+      acc = 0;
+    }
+  }
+  return ranges;
+}
+
+/**
+ * Runs tasks on the pool, at most `slots` at a time; task t gets a free slot number (its scratch
+ * regions) when it starts. Rejects on the first failure.
+ */
+export function runInSlots(pool: EnginePool, tasks: ((slot: number) => Task)[], slots: number, onDone: (done: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const free = Array.from({ length: slots }, (_, s) => s);
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    const pump = () => {
+      while (!failed && free.length > 0 && next < tasks.length) {
+        const slot = free.pop()!;
+        const task = tasks[next++]!(slot);
+        pool.run(task).then(
+          () => {
+            free.push(slot);
+            onDone(++done);
+            if (done === tasks.length) resolve();
+            else pump();
+          },
+          (err) => {
+            failed = true;
+            reject(err);
+          },
+        );
+      }
+    };
+    if (tasks.length === 0) resolve();
+    else pump();
+  });
+}
+
+/** Top-k slots (−1 past the last found) to a compact Neighbours. */
+function compact(idx: Int32Array, score: Float32Array, rows: number, k: number): Neighbours {
+  const ptr = new Int32Array(rows + 1);
+  for (let r = 0; r < rows; r++) {
+    let found = 0;
+    while (found < k && idx[r * k + found]! >= 0) found++;
+    ptr[r + 1] = ptr[r]! + found;
+  }
+  const outIdx = new Int32Array(ptr[rows]!);
+  const outScore = new Float32Array(ptr[rows]!);
+  for (let r = 0; r < rows; r++) {
+    const len = ptr[r + 1]! - ptr[r]!;
+    outIdx.set(idx.subarray(r * k, r * k + len), ptr[r]!);
+    outScore.set(score.subarray(r * k, r * k + len), ptr[r]!);
+  }
+  return { ptr, idx: outIdx, score: outScore };
+}

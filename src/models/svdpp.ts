@@ -1,0 +1,403 @@
+/**
+ * SVD++ (Koren, KDD 2008, "Factorization meets the neighborhood: a multifaceted collaborative
+ * filtering model", eq. 15; Surprise's SVDpp): biased matrix factorization whose user vector is
+ * completed by the implicit feedback of which movies the user rated,
+ *
+ *   r̂(u,i) = μ + b_u + b_i + q_i·(p_u + |N(u)|^−½ Σ_{j∈N(u)} y_j),   N(u) = the movies u rated,
+ *
+ * minimizing Σ (r − r̂)² + regBu·b_u² + regBi·b_i² + regP·‖p_u‖² + regQ·‖q_i‖² + regY·Σ‖y_j‖² by SGD.
+ *
+ * Training runs user by user (assembly/svdpp.ts), as Surprise's SVDpp does, with the paper's
+ * per-rating updates — including, after every rating, y_j ← y_j + lrY·(e·|N(u)|^−½·q_i − regY·y_j)
+ * for every j ∈ N(u) — but without their O(|N(u)|·k) cost per rating: those updates move the
+ * implicit sum z_u by a closed form (z ← (1 − lrY·regY)·z + lrY·e·q_i), so the kernel keeps z_u
+ * current rating by rating and writes each y_j once per user with the accumulated effect. The
+ * result is the per-rating algorithm's, up to f32 rounding (test/abi/svdpp.test.ts checks it
+ * against a literal per-rating reference), at O(k) per rating plus O(|N(u)|·k) per user. Users are
+ * visited in a fresh seeded random order each epoch, each user's ratings in an order shuffled once.
+ *
+ * One thread: y_j rows are written for every movie a user rated, across the whole movie range, so
+ * LIBMF's block grid does not make two users' updates disjoint; the epoch runs on the calling
+ * thread and is deterministic for a seed. Learning rates are multiplied by `decay` after each
+ * epoch. The defaults were chosen on a random 20% validation part of the MovieLens 100K training
+ * folds (never their test files).
+ *
+ * Prediction uses the user vectors U_u = p_u + z_u (svdppUserVectors) in the biased-MF scorer.
+ * Unknown users fall back to μ + b_i, unknown movies to μ + b_u.
+ */
+import type { Region } from "../abi/arena.js";
+import { Engine, type ImplicitFeedback, type SvdppModel, type UserRatings } from "../abi/kernels.js";
+import { Rng } from "../data/rng.js";
+import { DataError, type Dataset } from "../data/types.js";
+import { gatherInto } from "../engine/grid.js";
+import { StopRequested } from "../engine/scheduler.js";
+import { strideOf, type DenseRatings, type SgdCallbacks } from "../engine/trainer.js";
+import { FactorScorer } from "./factors.js";
+import type { ArrayData } from "./io.js";
+import { Model, type FitOptions } from "./model.js";
+import type { ParamSpec } from "./params.js";
+
+/** Parameters every SGD factor model of this family shares (factors, epochs, init, decay, seed). */
+export function factorParams(defaults: { factors: number; epochs: number; initStd: number; decay: number }): ParamSpec[] {
+  return [
+    { name: "factors", kind: "int", default: defaults.factors, min: 1, max: 4096, probe: 20, help: "latent factors per user and movie" },
+    { name: "epochs", kind: "int", default: defaults.epochs, min: 1, max: 10_000, probe: 7, help: "passes over the ratings" },
+    { name: "initStd", kind: "float", default: defaults.initStd, min: 0, help: "standard deviation of the initial factors" },
+    { name: "decay", kind: "float", default: defaults.decay, min: 0, minExclusive: true, max: 1, probe: 0.8, help: "learning-rate multiplier per epoch" },
+    { name: "seed", kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, help: "random seed (initial factors, rating order)" },
+  ];
+}
+
+/** A learning rate and a regularization for one term, inheriting `lr` / `reg` unless a default is given. */
+export function termParams(term: string, what: string, defaults: { lr?: number; reg?: number } = {}): ParamSpec[] {
+  const lr: ParamSpec = defaults.lr === undefined
+    ? { name: `lr${term}`, kind: "float", inherits: "lr", default: 0, min: 0, max: 1, help: `learning rate of ${what}` }
+    : { name: `lr${term}`, kind: "float", default: defaults.lr, min: 0, max: 1, probe: defaults.lr * 4 || 0.001, help: `learning rate of ${what}` };
+  const reg: ParamSpec = defaults.reg === undefined
+    ? { name: `reg${term}`, kind: "float", inherits: "reg", default: 0, min: 0, help: `regularization of ${what}` }
+    : { name: `reg${term}`, kind: "float", default: defaults.reg, min: 0, probe: defaults.reg * 4 || 0.1, help: `regularization of ${what}` };
+  return [lr, reg];
+}
+
+export const SVDPP_PARAMS: ParamSpec[] = [
+  ...factorParams({ factors: 50, epochs: 60, initStd: 0.02, decay: 0.98 }),
+  { name: "lr", kind: "float", default: 0.01, min: 0, minExclusive: true, max: 1, help: "learning rate of the biases and factors (y_j: lrY)" },
+  { name: "reg", kind: "float", default: 0.08, min: 0, help: "regularization of the biases and factors (y_j: regY)" },
+  ...termParams("Bu", "user biases"),
+  ...termParams("Bi", "movie biases"),
+  ...termParams("P", "user factors"),
+  ...termParams("Q", "movie factors"),
+  // The implicit factors want a smaller step and far less shrinkage than the others.
+  ...termParams("Y", "implicit movie factors y_j", { lr: 0.002, reg: 0.01 }),
+];
+
+export interface SvdppSettings {
+  factors: number;
+  epochs: number;
+  lrBu: number;
+  lrBi: number;
+  lrP: number;
+  lrQ: number;
+  lrY: number;
+  regBu: number;
+  regBi: number;
+  regP: number;
+  regQ: number;
+  regY: number;
+  initStd: number;
+  decay: number;
+  seed: number;
+}
+
+export interface SvdppArrays {
+  mu: number;
+  stride: number;
+  P: Float32Array;
+  Q: Float32Array;
+  Y: Float32Array;
+  bu: Float32Array;
+  bi: Float32Array;
+}
+
+export class SVDpp extends Model {
+  readonly algo = "svdpp";
+  private arrays: SvdppArrays | null = null;
+  private scorer: FactorScorer | null = null;
+  private qNorms: Float32Array | null = null;
+
+  spec() {
+    return { algo: "svdpp", description: "SVD++: biased MF with implicit feedback from the movies each user rated (Koren 2008)", params: SVDPP_PARAMS };
+  }
+
+  protected async fitDense(train: Dataset, opts: FitOptions): Promise<void> {
+    const p = this.params as Record<string, number>;
+    this.arrays = await trainSvdpp(
+      train.users.length,
+      train.movies.length,
+      train.ratings,
+      {
+        factors: p.factors!, epochs: p.epochs!,
+        lrBu: p.lrBu!, lrBi: p.lrBi!, lrP: p.lrP!, lrQ: p.lrQ!, lrY: p.lrY!,
+        regBu: p.regBu!, regBi: p.regBi!, regP: p.regP!, regQ: p.regQ!, regY: p.regY!,
+        initStd: p.initStd!, decay: p.decay!, seed: p.seed!,
+      },
+      { onEpoch: opts.onEpoch, valid: this.validRatings(opts), scale: this.ratingScale },
+      runControl(this.algo, opts),
+    );
+    await this.prepare(seenLists(train));
+  }
+
+  /** After load: N(u) from the seen lists the model keeps (the same lists, in the same order, as on fit). */
+  override async ready(): Promise<void> {
+    const { seenPtr, seenIdx } = this.context();
+    await this.prepare({ ptr: seenPtr, idx: seenIdx });
+  }
+
+  private async prepare(implicit: { ptr: Int32Array; idx: Int32Array }): Promise<void> {
+    const a = this.arrays!;
+    this.qNorms = null;
+    const U = await userVectors(a, implicit);
+    this.scorer = await FactorScorer.create({ mu: a.mu, stride: a.stride, P: U, Q: a.Q, bu: a.bu, bi: a.bi });
+  }
+
+  predictDense(u: Int32Array, i: Int32Array, out: Float32Array): void {
+    this.scorer!.predict(u, i, out, this.ratingScale);
+  }
+
+  override scoreUser(u: number, out: Float32Array): void {
+    this.scorer!.scoreUser(u, out);
+  }
+
+  /** Cosine similarity of movie factors q_i · q_j / (‖q_i‖ ‖q_j‖) (0 for a zero vector). */
+  protected override similarityRow(i: number, out: Float32Array): void {
+    const { Q, stride } = this.arrays!;
+    this.qNorms ??= rowNorms(Q, stride);
+    cosineRow(Q, stride, this.qNorms, i, out);
+  }
+
+  protected override fallbackText(userKnown: boolean, movieKnown: boolean): string {
+    if (!userKnown && !movieKnown) return "estimated by the global mean μ";
+    return userKnown ? "estimated by μ + b_u (no movie terms)" : "estimated by μ + b_i (the movie's baseline)";
+  }
+
+  protected state() {
+    const a = this.arrays!;
+    return { arrays: { P: a.P, Q: a.Q, Y: a.Y, bu: a.bu, bi: a.bi } as Record<string, ArrayData>, scalars: { mu: a.mu, stride: a.stride } };
+  }
+
+  protected restore(arrays: Record<string, ArrayData>, scalars: Record<string, number>): void {
+    this.arrays = {
+      mu: scalars.mu!,
+      stride: scalars.stride!,
+      P: arrays.P as Float32Array,
+      Q: arrays.Q as Float32Array,
+      Y: arrays.Y as Float32Array,
+      bu: arrays.bu as Float32Array,
+      bi: arrays.bi as Float32Array,
+    };
+  }
+}
+
+const WASM_LIMIT = 2 ** 32;
+
+/** Refuses, before any work, a problem whose engine memory would not fit wasm32's 4 GiB. */
+export function checkFits(bytes: number, what: string): void {
+  if (bytes <= WASM_LIMIT) return;
+  throw new DataError(
+    `this problem needs ${(bytes / 2 ** 30).toFixed(2)} GiB of engine memory (${what}); WebAssembly (wasm32) allows 4 GiB`,
+    "use fewer factors or fewer ratings",
+  );
+}
+
+/** Trains SVD++ on one thread (see the file header); returns the fitted arrays. */
+export async function trainSvdpp(
+  nUsers: number,
+  nMovies: number,
+  data: DenseRatings,
+  s: SvdppSettings,
+  cb: SgdCallbacks,
+  run: RunControl = { earlyStop: 0 },
+): Promise<SvdppArrays> {
+  const n = data.user.length;
+  const stride = strideOf(s.factors);
+  const nValid = cb.valid?.user.length ?? 0;
+  const rows = 4 * stride * (nUsers * (nValid > 0 ? 2 : 1) + 2 * nMovies);
+  const bytes = 12 * n + 8 * (nUsers + 1) + 4 * (nUsers + nMovies) + rows + 12 * nValid + (4 << 20);
+  checkFits(bytes, `${n.toLocaleString("en-US")} ratings, ${nUsers.toLocaleString("en-US")} users × ${nMovies.toLocaleString("en-US")} movies at ${s.factors} factors`);
+  const engine = await Engine.create({ bytes, maximumBytes: bytes });
+  try {
+    const { arena } = engine;
+    const mu = meanOf(data.rating);
+    const layout = byUser(data.user, nUsers, new Rng(s.seed ^ 0x0b5e));
+    const csr: UserRatings = { ptr: arena.copyIn(layout.ptr), movie: arena.array("i32", n), rating: arena.array("f32", n) };
+    gatherInto(data.movie, layout.order, arena.view(csr.movie));
+    gatherInto(data.rating, layout.order, arena.view(csr.rating));
+    const implicit: ImplicitFeedback = { ptr: csr.ptr, idx: csr.movie };
+    const model: SvdppModel = {
+      nUsers, nMovies, stride,
+      P: arena.zeros("f32", nUsers * stride),
+      Q: arena.zeros("f32", nMovies * stride),
+      Y: arena.zeros("f32", nMovies * stride),
+      bu: arena.zeros("f32", nUsers),
+      bi: arena.zeros("f32", nMovies),
+    };
+    const rng = new Rng(s.seed ^ 0x5eed);
+    for (const m of [model.P, model.Q, model.Y]) initRows(arena.view(m), stride, s.factors, s.initStd, rng);
+    const order = arena.array("i32", nUsers);
+    const work = arena.array("f32", 2 * stride);
+    const valid = cb.valid && nValid > 0
+      ? { user: arena.copyIn(cb.valid.user), movie: arena.copyIn(cb.valid.movie), rating: arena.copyIn(cb.valid.rating), U: arena.array("f32", nUsers * stride) }
+      : null;
+    const validRmse = (): number | null => {
+      if (!valid) return null;
+      engine.svdppUserVectors(implicit, model, valid.U);
+      return Math.sqrt(engine.sse(valid, { ...model, P: valid.U }, { mu, lo: cb.scale.min, hi: cb.scale.max }) / nValid);
+    };
+
+    const params = { mu, lrBu: s.lrBu, lrBi: s.lrBi, lrP: s.lrP, lrQ: s.lrQ, lrY: s.lrY, regBu: s.regBu, regBi: s.regBi, regP: s.regP, regQ: s.regQ, regY: s.regY };
+    const best = new BestEpoch(engine, [model.P, model.Q, model.Y, model.bu, model.bi], run.earlyStop);
+    for (let epoch = 1; epoch <= s.epochs; epoch++) {
+      const t0 = performance.now();
+      arena.view(order).set(rng.permutation(nUsers));
+      const sse = await inSlices(nUsers, run.signal, (start, end) => engine.svdppEpoch(csr, implicit, model, params, order, { start, end, work }));
+      checkFinite(sse, epoch);
+      const vRmse = validRmse();
+      cb.onEpoch?.({ epoch, epochs: s.epochs, trainRmse: Math.sqrt(sse / Math.max(1, n)), validRmse: vRmse, seconds: (performance.now() - t0) / 1000 });
+      if (best.stop(epoch, vRmse)) break;
+      for (const k of ["lrBu", "lrBi", "lrP", "lrQ", "lrY"] as const) params[k] *= s.decay;
+    }
+    best.restore();
+    return {
+      mu,
+      stride,
+      P: arena.copyOut(model.P),
+      Q: arena.copyOut(model.Q),
+      Y: arena.copyOut(model.Y),
+      bu: arena.copyOut(model.bu),
+      bi: arena.copyOut(model.bi),
+    };
+  } finally {
+    engine.close();
+  }
+}
+
+/** What a training loop honours of FitOptions: Ctrl-C, and early stopping on the validation ratings. */
+export interface RunControl {
+  signal?: AbortSignal;
+  /** Stop after this many epochs without a better validation RMSE, keeping the best epoch (0: off). */
+  earlyStop: number;
+}
+
+/** RunControl from FitOptions; early stopping needs validation ratings (FitOptions.valid). */
+export function runControl(algo: string, opts: FitOptions): RunControl {
+  const earlyStop = opts.earlyStop ?? 0;
+  if (earlyStop > 0 && !opts.valid) {
+    throw new DataError(`${algo}: early stopping needs validation ratings, and ${algo} does not hold any out of the training set itself`,
+      "give validation ratings (FitOptions.valid in the library), or train without --early-stop");
+  }
+  return { signal: opts.signal, earlyStop };
+}
+
+/**
+ * Early stopping: remembers the model regions at the epoch with the best validation RMSE, says
+ * when `patience` epochs have passed without a better one, and puts the best epoch back.
+ */
+export class BestEpoch {
+  private best: { rmse: number; epoch: number; state: Float32Array[] } | null = null;
+
+  constructor(private readonly engine: Engine, private readonly regions: Region<"f32">[], private readonly patience: number) {}
+
+  /** Records this epoch's validation RMSE; true when training should stop. */
+  stop(epoch: number, validRmse: number | null): boolean {
+    if (this.patience <= 0 || validRmse === null) return false;
+    if (!this.best || validRmse < this.best.rmse) {
+      this.best = { rmse: validRmse, epoch, state: this.regions.map((r) => this.engine.arena.copyOut(r)) };
+      return false;
+    }
+    return epoch - this.best.epoch >= this.patience;
+  }
+
+  /** Puts the best epoch's state back into the regions (nothing without early stopping). */
+  restore(): void {
+    this.best?.state.forEach((x, k) => this.engine.arena.view(this.regions[k]!).set(x));
+  }
+}
+
+/**
+ * Runs `step` over users [start, end) in about 16 slices, yielding to the event loop between
+ * them (progress, signals) and stopping with StopRequested when `signal` is aborted. Returns the
+ * sum of the slices' results.
+ */
+export async function inSlices(nUsers: number, signal: AbortSignal | undefined, step: (start: number, end: number) => number): Promise<number> {
+  const size = Math.max(1, Math.ceil(nUsers / 16));
+  let sum = 0;
+  for (let start = 0; start < nUsers; start += size) {
+    if (signal?.aborted) throw new StopRequested();
+    sum += step(start, Math.min(nUsers, start + size));
+    await new Promise((res) => setImmediate(res));
+  }
+  return sum;
+}
+
+export function checkFinite(sse: number, epoch: number): void {
+  if (!Number.isFinite(sse)) {
+    throw new DataError(`training diverged in epoch ${epoch} (the error grew without bound)`, "lower the learning rates (--lr) or raise the regularization (--reg)");
+  }
+}
+
+export function meanOf(values: Float32Array): number {
+  let sum = 0;
+  for (let r = 0; r < values.length; r++) sum += values[r]!;
+  return values.length ? sum / values.length : 0;
+}
+
+/**
+ * Ratings grouped by user: ptr (nUsers + 1 CSR offsets) and order, the rating indices row by row,
+ * by a stable counting sort (each user's ratings in dataset order), then shuffled within each row
+ * by `rng` when given.
+ */
+export function byUser(user: Int32Array, nUsers: number, rng: Rng | null): { ptr: Int32Array; order: Uint32Array } {
+  const ptr = new Int32Array(nUsers + 1);
+  for (let r = 0; r < user.length; r++) ptr[user[r]! + 1]!++;
+  for (let u = 0; u < nUsers; u++) ptr[u + 1]! += ptr[u]!;
+  const next = ptr.slice(0, nUsers);
+  const order = new Uint32Array(user.length);
+  for (let r = 0; r < user.length; r++) order[next[user[r]!]!++] = r;
+  if (rng) for (let u = 0; u < nUsers; u++) rng.shuffle(order.subarray(ptr[u]!, ptr[u + 1]!));
+  return { ptr, order };
+}
+
+/** Each user's rated movies in dataset order: the model's seen lists (Model's context), as N(u). */
+export function seenLists(train: Dataset): { ptr: Int32Array; idx: Int32Array } {
+  const { user, movie } = train.ratings;
+  const { ptr, order } = byUser(user, train.users.length, null);
+  return { ptr, idx: gatherInto(movie, order, new Int32Array(order.length)) };
+}
+
+/** N(0, std²) in the first `factors` lanes of each row of m; the padding lanes stay 0. */
+export function initRows(m: Float32Array, stride: number, factors: number, std: number, rng: Rng): void {
+  for (let base = 0; base < m.length; base += stride) {
+    for (let f = 0; f < factors; f++) m[base + f] = std * rng.normal();
+  }
+}
+
+/** U_u = p_u + |N(u)|^−½ Σ_{j∈N(u)} y_j for every user, computed by the engine. */
+export async function userVectors(
+  a: { stride: number; P: Float32Array; Y: Float32Array },
+  implicit: { ptr: Int32Array; idx: Int32Array },
+): Promise<Float32Array> {
+  const nUsers = implicit.ptr.length - 1;
+  const nMovies = a.stride ? a.Y.length / a.stride : 0;
+  const bytes = 4 * (2 * a.P.length + a.Y.length + implicit.ptr.length + implicit.idx.length) + (1 << 20);
+  const engine = await Engine.create({ bytes, maximumBytes: bytes });
+  try {
+    const { arena } = engine;
+    const U = arena.array("f32", a.P.length);
+    const model = { nUsers, nMovies, stride: a.stride, P: arena.copyIn(a.P), Y: arena.copyIn(a.Y) };
+    engine.svdppUserVectors({ ptr: arena.copyIn(implicit.ptr), idx: arena.copyIn(implicit.idx) }, model, U);
+    return arena.copyOut(U);
+  } finally {
+    engine.close();
+  }
+}
+
+/** The Euclidean norm of each row of M. */
+export function rowNorms(M: Float32Array, stride: number): Float32Array {
+  const rows = stride ? M.length / stride : 0;
+  return Float32Array.from({ length: rows }, (_, j) => {
+    let s = 0;
+    for (let f = 0; f < stride; f++) s += M[j * stride + f]! ** 2;
+    return Math.sqrt(s);
+  });
+}
+
+/** out[j] = cos(M_i, M_j) for every row j (0 when either row is zero). */
+export function cosineRow(M: Float32Array, stride: number, norms: Float32Array, i: number, out: Float32Array): void {
+  const ni = norms[i]!;
+  for (let j = 0; j < out.length; j++) {
+    let dot = 0;
+    for (let f = 0; f < stride; f++) dot += M[i * stride + f]! * M[j * stride + f]!;
+    const d = ni * norms[j]!;
+    out[j] = d > 0 ? dot / d : 0;
+  }
+}

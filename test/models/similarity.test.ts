@@ -1,0 +1,87 @@
+/** The similarity API (src/models/similarity.ts): every movie's top-k on 1 and 2 threads, user rows, errors. */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { DataError } from "../../src/data/types.js";
+import { fitBiases, movieSimilarities, neighboursOf, ratingsByUser, Similarity, type Neighbours } from "../../src/models/similarity.js";
+import { planted } from "./fixtures.js";
+
+const { train } = planted({ users: 150, movies: 60, perUser: 25, testPerUser: 1, seed: 8 });
+const ratings = ratingsByUser(train);
+const baseline = await fitBiases(train);
+
+function same(a: Neighbours, b: Neighbours, what: string) {
+  assert.equal(Array.from(a.ptr), Array.from(b.ptr), `${what}: list lengths`);
+  assert.equal(Array.from(a.idx), Array.from(b.idx), `${what}: neighbours`);
+  assert.equal(Array.from(a.score), Array.from(b.score), `${what}: scores`);
+}
+
+test("topMovies: the same lists on the calling thread and on 2 worker threads, and as full rows (topMoviesOf)", async () => {
+  const one = await Similarity.create(ratings, { baseline, threads: 1 });
+  const two = await Similarity.create(ratings, { baseline, threads: 2 });
+  const progress: number[] = [];
+  const a = await one.topMovies(12, { onProgress: (done, total) => progress.push(done / total) });
+  const b = await two.topMovies(12);
+  same(a, b, "1 vs 2 threads");
+  same(a, one.topMoviesOf(Int32Array.from({ length: 60 }, (_, i) => i), 12), "triangle vs full rows");
+  assert.is(progress[progress.length - 1], 1);
+  for (let i = 0; i < 60; i++) {
+    const { idx, score } = neighboursOf(a, i);
+    assert.ok(idx.length <= 12 && !idx.includes(i), `movie ${i}: itself excluded`);
+    for (let k = 0; k < idx.length; k++) assert.ok(score[k]! > 0 && (k === 0 || score[k - 1]! >= score[k]!), `movie ${i}: positive, best first`);
+  }
+  await one.close();
+  await two.close();
+});
+
+test("movieRow and userRows are symmetric with 1 on the diagonal; topUsers agrees with userRows", async () => {
+  const sim = await Similarity.create(ratings, { sim: "pearson", minSupport: 3 });
+  const r4 = sim.movieRow(4);
+  const r9 = sim.movieRow(9);
+  assert.is(r4[4], 1);
+  assert.ok(Math.abs(r4[9]! - r9[4]!) < 1e-6);
+  const users = Int32Array.of(0, 77, 149);
+  const rows = sim.userRows(users);
+  assert.is(rows.length, 3 * 150);
+  assert.is(rows[77 + 150], 1);
+  assert.ok(Math.abs(rows[77]! - rows[150]!) < 1e-6, "sim(0, 77) = sim(77, 0)");
+  const top = sim.topUsers(users, 5);
+  users.forEach((u, r) => {
+    const row = rows.subarray(r * 150, (r + 1) * 150);
+    const best = Array.from(row.keys()).filter((v) => v !== u && row[v]! > 0).sort((x, y) => row[y]! - row[x]! || x - y).slice(0, 5);
+    assert.equal(Array.from(neighboursOf(top, r).idx), best, `user ${u}`);
+  });
+  await sim.close();
+});
+
+test("movieSimilarities (one movie from a dataset, its raters' ratings only) equals the full row", async () => {
+  const full = await Similarity.fromDataset(train, { shrinkage: 30 });
+  for (const i of [0, 31, 59]) {
+    const one = await movieSimilarities(train, i, { shrinkage: 30 });
+    assert.equal(Array.from(one), Array.from(full.movieRow(i)), `movie ${i}`);
+  }
+  await full.close();
+});
+
+test("bad options and indices are refused with what is allowed", async () => {
+  const refused = async (f: () => unknown, what: RegExp) => {
+    try {
+      await f();
+      assert.unreachable("should refuse");
+    } catch (err) {
+      assert.instance(err, DataError);
+      assert.match((err as Error).message, what);
+    }
+  };
+  await refused(() => Similarity.create(ratings), /needs the baseline/);
+  await refused(() => Similarity.create(ratings, { sim: "jaccard" as never }), /unknown similarity "jaccard"/);
+  await refused(() => Similarity.create(ratings, { sim: "cosine", minSupport: 0 }), /minSupport/);
+  const unsorted = { ...ratings, idx: ratings.idx.slice() };
+  [unsorted.idx[0], unsorted.idx[1]] = [unsorted.idx[1]!, unsorted.idx[0]!];
+  await refused(() => Similarity.create(unsorted, { sim: "cosine" }), /ascending/);
+  const sim = await Similarity.create(ratings, { sim: "msd" });
+  await refused(() => sim.movieRow(60), /movie index 60 is outside 0\.\.59/);
+  await refused(() => sim.topUsers(Int32Array.of(1), 0), /k must be/);
+  await sim.close();
+});
+
+test.run();
