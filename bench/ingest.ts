@@ -1,23 +1,26 @@
 /**
- * `npm run bench -- ingest [--ratings N] [--reps R] [--seed S] [--keep]`
+ * `npm run bench -- ingest [--ratings N] [--threads T] [--reps R] [--seed S] [--keep]`
  *
  * Netflix Prize text → dataset folder throughput. Generates Netflix-format text of the full
- * Netflix user and movie counts with N ratings (cached in bench/.data/netflix-text-<N>-s<S>/ and
- * reused while its generator.json matches), then times, in each repetition: `ingest` end to end
- * (read, parse, write the folder), and its two stages apart — `parse` (loadRatings, in memory)
- * and `write` (writeDataset of the loaded dataset). Reports seconds (median, min, max), input MB
- * and ratings per second, and the process's peak resident memory. Output folders go to a
- * temporary folder under bench/.data/, removed at the end unless --keep.
+ * Netflix user and movie counts with N ratings (combined_data_1..4.txt, cached in
+ * bench/.data/netflix-text-<N>-s<S>/ and reused while its generator.json matches), then times, in
+ * each repetition: `ingest` end to end (read, parse, write the folder) on T parse threads
+ * (default: the number of cores), and its stages apart — `parse` (loadRatings, in memory, T
+ * threads), `parse 1 thread` (the same on the calling thread only, for the parallel speed-up),
+ * `hash` (the content hash alone, which parse includes) and `write` (writeDataset of the loaded
+ * dataset). Reports seconds (median, min, max), input MB and ratings per second, and the
+ * process's peak resident memory. Output folders go to a temporary folder under bench/.data/,
+ * removed at the end unless --keep.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { writeDataset } from "../src/data/dataset.js";
+import { contentHash, writeDataset } from "../src/data/dataset.js";
 import { GENERATE_DEFAULTS, type GenerateOptions } from "../src/data/generate.js";
 import { ingest, loadRatings } from "../src/data/ingest.js";
 import type { Dataset } from "../src/data/types.js";
@@ -26,15 +29,16 @@ import { secondsSince, summarize, writeResults, type Run } from "./lib.js";
 /** From dist/bench/ingest.js, the (gitignored) cache folder is ../../bench/.data. */
 const DATA_DIR = fileURLToPath(new URL("../../bench/.data/", import.meta.url));
 const GENERATE_MODULE = new URL("../src/data/generate.js", import.meta.url).href;
-const USAGE = "usage: npm run bench -- ingest [--ratings N] [--reps R] [--seed S] [--keep]";
+const USAGE = "usage: npm run bench -- ingest [--ratings N] [--threads T] [--reps R] [--seed S] [--keep]";
 const MB = 1e6;
 const MIB = 2 ** 20;
 
-const LABELS = ["ingest", "parse", "write"] as const;
+const LABELS = ["ingest", "parse", "parse 1 thread", "hash", "write"] as const;
 type Label = (typeof LABELS)[number];
 
 interface Options {
   ratings: number;
+  threads: number;
   reps: number;
   seed: number;
   keep: boolean;
@@ -42,7 +46,7 @@ interface Options {
 
 export async function main(argv: string[]): Promise<void> {
   const options = parseOptions(argv);
-  const { ratings: n, reps, seed } = options;
+  const { ratings: n, reps, seed, threads } = options;
   const { users, movies } = GENERATE_DEFAULTS;
   const textDir = join(DATA_DIR, `netflix-text-${n}-s${seed}`);
   const genSeconds = ensureText(textDir, { users, movies, ratings: n, seed });
@@ -52,7 +56,7 @@ export async function main(argv: string[]): Promise<void> {
   const outIngest = join(outRoot, "ingest");
   const outWrite = join(outRoot, "write");
   try {
-    const seconds: Record<Label, number[]> = { ingest: [], parse: [], write: [] };
+    const seconds = Object.fromEntries(LABELS.map((l) => [l, [] as number[]])) as Record<Label, number[]>;
     const peakRss: Partial<Record<Label, number>> = {};
     /** Times one stage, after a full collection; the peak RSS is read after the stage's first run. */
     const timed = async <T>(label: Label, work: () => Promise<T>): Promise<T> => {
@@ -70,10 +74,13 @@ export async function main(argv: string[]): Promise<void> {
     let datasetBytes = 0;
     for (let rep = 0; rep < reps; rep++) {
       rmSync(outIngest, { recursive: true, force: true });
-      nRatings = (await timed("ingest", () => ingest("netflix", [textDir], outIngest, { force: true }))).meta.nRatings;
+      nRatings = (await timed("ingest", () => ingest("netflix", [textDir], outIngest, { force: true, threads }))).meta.nRatings;
       datasetBytes = folderBytes(outIngest);
 
-      let ds: Dataset | null = await timed("parse", () => loadRatings(textDir));
+      const hash = (await timed("parse 1 thread", () => loadRatings(textDir, { threads: 1 }))).meta.contentHash;
+      let ds: Dataset | null = await timed("parse", () => loadRatings(textDir, { threads }));
+      if (ds.meta.contentHash !== hash) throw new Error(`parsing on ${threads} threads gave content hash ${ds.meta.contentHash}, on one thread ${hash}`);
+      await timed("hash", async () => contentHash(ds!.ratings, ds!.users, ds!.movies));
       rmSync(outWrite, { recursive: true, force: true });
       await timed("write", () => writeDataset(outWrite, ds!, { force: true }));
       ds = null;
@@ -97,8 +104,10 @@ export async function main(argv: string[]): Promise<void> {
       `Input: Netflix Prize text from \`generate({ text: true })\` (combined_data_1..4.txt + movie_titles.txt), ` +
         `${(textBytes / MB).toFixed(1)} MB; ${genSeconds === null ? "reused from the cache" : `generated in ${genSeconds.toFixed(1)} s (not timed)`}. ` +
         `Output dataset folder ${(datasetBytes / MB).toFixed(1)} MB. MB = 10^6 bytes; mbPerSecond is input text MB per second for every stage.`,
-      `Each repetition runs ingest (end to end), then parse (loadRatings: read, parse, build, content hash; no write), then write ` +
-        `(writeDataset of the parsed dataset into a fresh folder); the input (generated or read just before) is served from the OS page cache.`,
+      `Each repetition runs ingest (end to end, ${threads} parse threads), then parse 1 thread and parse (loadRatings on the calling thread ` +
+        `only and on ${threads} threads: read, parse, dense ids, checks, content hash; no write; both must give the same content hash), ` +
+        `hash (the content hash of the parsed dataset alone), then write (writeDataset of the parsed dataset into a fresh folder). ` +
+        `The input (generated or read just before) is served from the OS page cache.`,
       `A full garbage collection runs before each timed stage. peakRssMiB is the process's high-water mark (resourceUsage().maxRSS) ` +
         `read after each stage's first run: it never goes down, so a stage's figure is at least the one before it. ` +
         `${Math.round(baseRss)} MiB before the first run; generation runs in a child process.`,
@@ -106,7 +115,7 @@ export async function main(argv: string[]): Promise<void> {
         `(${cpus().length} cores; other processes may share them).`,
     ];
     writeResults("ingest", {
-      ratings: nRatings, users, movies, seed, reps,
+      ratings: nRatings, users, movies, seed, reps, threads,
       textMB: round1(textBytes / MB), datasetMB: round1(datasetBytes / MB),
     }, runs, notes);
   } finally {
@@ -144,6 +153,7 @@ function parseOptions(argv: string[]): Options {
       args: argv,
       options: {
         ratings: { type: "string", default: "10000000" },
+        threads: { type: "string", default: String(availableParallelism()) },
         reps: { type: "string", default: "3" },
         seed: { type: "string", default: "1" },
         keep: { type: "boolean", default: false },
@@ -152,13 +162,14 @@ function parseOptions(argv: string[]): Options {
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${USAGE}`);
   }
-  const int = (name: "ratings" | "reps" | "seed", min: number): number => {
+  const int = (name: "ratings" | "threads" | "reps" | "seed", min: number): number => {
     const value = Number(values[name]);
     if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be a whole number ≥ ${min}, got ${values[name]}`);
     return value;
   };
   return {
     ratings: int("ratings", GENERATE_DEFAULTS.users),
+    threads: int("threads", 1),
     reps: int("reps", 1),
     seed: int("seed", 0),
     keep: values.keep === true,
@@ -166,7 +177,7 @@ function parseOptions(argv: string[]): Options {
 }
 
 /** Total size of the files directly in `dir` whose names pass `keep`. */
-function folderBytes(dir: string, keep: (name: string) => boolean = () => true): number {
+export function folderBytes(dir: string, keep: (name: string) => boolean = () => true): number {
   return readdirSync(dir)
     .filter(keep)
     .reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
@@ -178,7 +189,7 @@ function folderBytes(dir: string, keep: (name: string) => boolean = () => true):
  * so that its memory does not count in this process's peak RSS. Returns the generation seconds,
  * or null when the cache was reused.
  */
-function ensureText(dir: string, want: Required<Pick<GenerateOptions, "users" | "movies" | "ratings" | "seed">>): number | null {
+export function ensureText(dir: string, want: Required<Pick<GenerateOptions, "users" | "movies" | "ratings" | "seed">>): number | null {
   const expected = { format: "movierec-generator", version: 1, ...want, rank: GENERATE_DEFAULTS.rank, noise: GENERATE_DEFAULTS.noise };
   const record = join(dir, "generator.json");
   if (existsSync(record)) {

@@ -10,7 +10,7 @@
  * (or Ctrl-C) never leaves a half-written dataset where a reader would find it.
  */
 import { createHash } from "node:crypto";
-import { createWriteStream, existsSync, promises as fsp, readdirSync, statSync } from "node:fs";
+import { existsSync, promises as fsp, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import {
   Float32,
@@ -174,27 +174,46 @@ export async function writeDataset(dir: string, ds: Dataset, opts: { force?: boo
   await writeAtomicDir(dir, opts, (tmp) => writeDatasetFiles(tmp, ds));
 }
 
+/**
+ * makeDataset and writeDataset in one step, for a dataset read from source files: the ratings file
+ * (nearly all the bytes) is handed to the kernel first, so that its copy into the file, on a libuv
+ * thread, runs while this thread checks the columns and computes the content hash.
+ */
+export async function writeNewDataset(dir: string, input: DatasetInput, opts: { force?: boolean } = {}): Promise<Dataset> {
+  return writeAtomicDir(dir, opts, async (tmp) => {
+    const { written } = await startIpc(join(tmp, "ratings.arrow"), ratingsTable(input.ratings));
+    let ds: Dataset;
+    try {
+      ds = makeDataset(input);
+    } catch (err) {
+      await written.catch(() => undefined);
+      throw err;
+    }
+    await written;
+    await writeSideFiles(tmp, ds);
+    return ds;
+  });
+}
+
 /** Writes the dataset files into an existing folder (no atomicity; callers use writeAtomicDir). */
 export async function writeDatasetFiles(dir: string, ds: Dataset): Promise<void> {
-  await writeRatings(join(dir, "ratings.arrow"), ds.ratings);
-  await writeTable(join(dir, "users.arrow"), idTable(ds.users));
+  await (await startIpc(join(dir, "ratings.arrow"), ratingsTable(ds.ratings))).written;
+  await writeSideFiles(dir, ds);
+}
+
+/** Everything but ratings.arrow: users.arrow, movies.arrow and meta.json. */
+async function writeSideFiles(dir: string, ds: Dataset): Promise<void> {
+  await writeIpc(join(dir, "users.arrow"), idTable(ds.users));
   const movies = idTable(ds.movies);
   const cols: Record<string, Vector> = { index: movies.getChild("index")!, id: movies.getChild("id")! };
   if (ds.titles) cols.title = vectorFromArray(ds.titles, new Utf8());
   if (ds.years) cols.year = vectorFromArray(Array.from(ds.years, (y) => (y === 0 ? null : y)), new Int32());
-  await writeTable(join(dir, "movies.arrow"), new Table(cols));
+  await writeIpc(join(dir, "movies.arrow"), new Table(cols));
   await fsp.writeFile(join(dir, "meta.json"), JSON.stringify(ds.meta, null, 2) + "\n");
 }
 
-async function writeRatings(path: string, r: Ratings): Promise<void> {
-  const writer = RecordBatchFileWriter.throughNode();
-  const out = createWriteStream(path);
-  const done = new Promise<void>((resolve, reject) => {
-    out.on("finish", resolve);
-    out.on("error", reject);
-    writer.on("error", reject);
-  });
-  writer.pipe(out);
+/** The ratings as a table of record batches of BATCH_ROWS rows over the columns' memory. */
+function ratingsTable(r: Ratings): Table {
   const n = r.user.length;
   const batch = (s: number, e: number) =>
     new RecordBatch({
@@ -203,14 +222,44 @@ async function writeRatings(path: string, r: Ratings): Promise<void> {
       rating: makeData({ type: new Float32(), data: r.rating.subarray(s, e) }),
       day: makeData({ type: new Int32(), data: r.day.subarray(s, e) }),
     });
-  if (n === 0) writer.write(batch(0, 0));
-  for (let s = 0; s < n; s += BATCH_ROWS) {
-    writer.write(batch(s, Math.min(n, s + BATCH_ROWS)));
-    // Let the stream drain so a 100M-rating dataset does not queue gigabytes of batches in memory.
-    if (out.writableNeedDrain) await new Promise<void>((res) => out.once("drain", () => res()));
-  }
-  writer.end();
-  await done;
+  const batches = [batch(0, Math.min(n, BATCH_ROWS))];
+  for (let s = BATCH_ROWS; s < n; s += BATCH_ROWS) batches.push(batch(s, Math.min(n, s + BATCH_ROWS)));
+  return new Table(batches);
+}
+
+async function writeIpc(path: string, t: Table): Promise<void> {
+  await (await startIpc(path, t)).written;
+}
+
+/**
+ * Starts writing a table as an Arrow IPC file. The writer's output is a list of views (message
+ * headers, padding, and the columns' own memory), written with one writev: no copy of the data in
+ * JavaScript, and the kernel's copy runs on a libuv thread. Resolves once that write is under
+ * way, with `written`, which settles when the file is complete and closed.
+ */
+async function startIpc(path: string, t: Table): Promise<{ written: Promise<void> }> {
+  const writer = new RecordBatchFileWriter();
+  writer.write(t);
+  writer.finish();
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of writer) chunks.push(chunk);
+  const fh = await fsp.open(path, "w");
+  const writeAll = async (): Promise<void> => {
+    for (let rest = chunks; rest.length > 0; ) {
+      const { bytesWritten } = await fh.writev(rest);
+      if (bytesWritten === 0) throw new DataError(`${path}: the file system accepted no more bytes`, "check the free space");
+      rest = afterBytes(rest, bytesWritten);
+    }
+  };
+  return { written: writeAll().finally(() => fh.close()) };
+}
+
+/** The part of `chunks` after its first `bytes` bytes (what a short write left). */
+function afterBytes(chunks: Uint8Array[], bytes: number): Uint8Array[] {
+  let k = 0;
+  while (k < chunks.length && bytes >= chunks[k]!.byteLength) bytes -= chunks[k++]!.byteLength;
+  if (k === chunks.length) return [];
+  return [chunks[k]!.subarray(bytes), ...chunks.slice(k + 1)];
 }
 
 function idTable(ids: RawIds): Table {
@@ -218,11 +267,6 @@ function idTable(ids: RawIds): Table {
   for (let i = 0; i < ids.length; i++) index[i] = i;
   const id = ids instanceof Int32Array ? vectorFromArray(ids) : vectorFromArray(ids, new Utf8());
   return new Table({ index: vectorFromArray(index), id });
-}
-
-async function writeTable(path: string, t: Table): Promise<void> {
-  const writer = RecordBatchFileWriter.writeAll(t);
-  await fsp.writeFile(path, await writer.toUint8Array());
 }
 
 /** Reads a whole file into one Buffer in chunks (fs.readFile refuses files over 2 GiB). */

@@ -3,14 +3,17 @@
  * files and folders and writes a dataset folder; `loadRatings` recognizes the format of one file
  * or folder by itself and reads it in memory, for commands that take "a dataset or a file".
  *
- * Reading finishes before anything is written, and the folder is written atomically, so a
- * failed ingest leaves neither the output folder nor a temporary folder behind.
+ * Several Netflix rating files are parsed on worker threads (parse-worker.ts), with the same
+ * result as on one. Reading finishes before anything is written, and the folder is written
+ * atomically, so a failed ingest leaves neither the output folder nor a temporary folder behind.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { checkOutDir, isDatasetDir, makeDataset, readDataset, writeDataset } from "./dataset.js";
+import { checkOutDir, isDatasetDir, makeDataset, readDataset, writeNewDataset, type DatasetInput } from "./dataset.js";
 import { emptyFileError, readHead } from "./lines.js";
-import { alignTitles, RatingsBuilder, type MovieTitles } from "./readers/builder.js";
+import { readNetflixParallel } from "./parse-worker.js";
+import { alignTitles, RatingsBuilder, type MovieTitles, type RatingsTable } from "./readers/builder.js";
 import { readCsvRatings, resolveColumns, type CsvOptions } from "./readers/csv.js";
 import { splitCsvLine } from "./readers/csvsplit.js";
 import { movieLensRatingsFormat, readMovieLensRatings, readMovieLensTitles, type MovieLensRatingsFormat } from "./readers/movielens.js";
@@ -26,6 +29,12 @@ export interface IngestOptions {
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
   /** Column mapping and checks for generic CSV input. */
   csv?: CsvOptions;
+  /**
+   * Worker threads that parse Netflix rating files, one file or more per task, when there are
+   * several files (default: the number of cores for inputs of PARALLEL_MIN_BYTES or more, else 1).
+   * 1 reads on the calling thread. The dataset is the same either way.
+   */
+  threads?: number;
 }
 
 export type LoadOptions = Omit<IngestOptions, "force">;
@@ -203,6 +212,20 @@ function siblingTitles(path: string, source: IngestKind): string[] {
   return found.slice(0, 1);
 }
 
+/** Netflix inputs smaller than this are read on the calling thread unless `threads` is given: starting workers would cost more than it saves. */
+export const PARALLEL_MIN_BYTES = 32 << 20;
+
+/** How many worker threads read the plan's rating files: 1 (the calling thread) unless it holds several Netflix files. */
+function parseThreads(plan: Plan, ratingSources: SourceFile[], threads: number | undefined): number {
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256)) {
+    throw new DataError(`threads must be a whole number from 1 to 256 (got ${threads})`);
+  }
+  if (plan.source !== "netflix") return 1;
+  const bytes = ratingSources.reduce((sum, f) => sum + f.bytes, 0);
+  const wanted = threads ?? (bytes >= PARALLEL_MIN_BYTES ? availableParallelism() : 1);
+  return Math.min(wanted, plan.ratings.length);
+}
+
 type Scale = { min: number; max: number };
 
 function widen(a: Scale | null, b: Scale): Scale {
@@ -215,18 +238,20 @@ function csvScale(found: Scale, given: Scale | undefined): Scale {
   return { min: Number.isFinite(given.min) ? given.min : found.min, max: Number.isFinite(given.max) ? given.max : found.max };
 }
 
-/** Reads every file of a plan into one Dataset (in memory). */
-async function readPlan(plan: Plan, opts: LoadOptions): Promise<Dataset> {
-  const files = [...plan.ratings.map((r) => r.path), ...plan.titles];
-  const sources: SourceFile[] = files.map((path) => ({ path, bytes: statSync(path).size }));
-  const total = sources.reduce((s, f) => s + f.bytes, 0);
-  let done = 0;
-  const onBytes = (bytes: number): void => {
-    done += bytes;
-    opts.onProgress?.(done, total);
-  };
+/**
+ * Reads the rating files of a plan (`ratingSources`, in plan order) into one table: on worker
+ * threads for several Netflix files (see parseThreads), else one file after the other.
+ */
+async function readRatingFiles(
+  plan: Plan,
+  ratingSources: SourceFile[],
+  opts: LoadOptions,
+  onBytes: (bytes: number) => void,
+): Promise<{ table: RatingsTable; scale: Scale }> {
+  const threads = parseThreads(plan, ratingSources, opts.threads);
+  if (threads > 1) return { table: await readNetflixParallel(ratingSources, { threads, onBytes }), scale: { ...NETFLIX_SCALE } };
   const builder = new RatingsBuilder();
-  const netflixBytes = plan.ratings.reduce((sum, r, k) => (r.format === "netflix" ? sum + sources[k]!.bytes : sum), 0);
+  const netflixBytes = plan.ratings.reduce((sum, r, k) => (r.format === "netflix" ? sum + ratingSources[k]!.bytes : sum), 0);
   builder.reserve(netflixRowEstimate(netflixBytes));
   let scale: Scale | null = null;
   for (const { path, format } of plan.ratings) {
@@ -241,7 +266,20 @@ async function readPlan(plan: Plan, opts: LoadOptions): Promise<Dataset> {
     }
   }
   if (plan.source === "csv") scale = csvScale(scale!, opts.csv?.scale);
-  const table = builder.finish();
+  return { table: builder.finish(), scale: scale! };
+}
+
+/** Reads every file of a plan, in memory, into what makes one Dataset. */
+async function readPlan(plan: Plan, opts: LoadOptions): Promise<DatasetInput> {
+  const files = [...plan.ratings.map((r) => r.path), ...plan.titles];
+  const sources: SourceFile[] = files.map((path) => ({ path, bytes: statSync(path).size }));
+  const total = sources.reduce((s, f) => s + f.bytes, 0);
+  let done = 0;
+  const onBytes = (bytes: number): void => {
+    done += bytes;
+    opts.onProgress?.(done, total);
+  };
+  const { table, scale } = await readRatingFiles(plan, sources.slice(0, plan.ratings.length), opts, onBytes);
   let titles: (string | null)[] | null = null;
   let years: Int32Array | null = null;
   for (const path of plan.titles) {
@@ -261,7 +299,7 @@ async function readPlan(plan: Plan, opts: LoadOptions): Promise<Dataset> {
     onBytes(sources.find((s) => s.path === path)!.bytes);
   }
   const generator = plan.source === "netflix" ? generatorRecord(plan.ratings[0]!.path) : undefined;
-  return makeDataset({
+  return {
     ratings: table.ratings,
     users: table.users,
     movies: table.movies,
@@ -269,9 +307,9 @@ async function readPlan(plan: Plan, opts: LoadOptions): Promise<Dataset> {
     years,
     source: plan.source,
     sources,
-    ratingScale: scale!,
+    ratingScale: scale,
     ...(generator ? { generator } : {}),
-  });
+  };
 }
 
 /**
@@ -305,9 +343,7 @@ export async function ingest(kind: IngestKind, paths: string[], out: string, opt
   else if (kind === "movielens") plan = planMovieLens(paths);
   else if (kind === "csv") plan = planCsv(paths);
   else throw new DataError(`unknown source kind "${String(kind)}"`, "use netflix, movielens or csv");
-  const ds = await readPlan(plan, opts);
-  await writeDataset(out, ds, { force: opts.force ?? false });
-  return ds;
+  return writeNewDataset(out, await readPlan(plan, opts), { force: opts.force ?? false });
 }
 
 /**
@@ -317,5 +353,5 @@ export async function ingest(kind: IngestKind, paths: string[], out: string, opt
  */
 export async function loadRatings(path: string, opts: LoadOptions = {}): Promise<Dataset> {
   if (isDatasetDir(path)) return readDataset(path);
-  return readPlan(detect(path, opts.csv), opts);
+  return makeDataset(await readPlan(detect(path, opts.csv), opts));
 }

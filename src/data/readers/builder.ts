@@ -33,11 +33,17 @@ export class RatingsBuilder {
   /** Rows below this hold dense indices; rows from here to `length` hold raw ids. */
   private mapped = 0;
 
-  constructor(capacity = 1 << 16) {
-    this.user = new Int32Array(capacity);
-    this.movie = new Int32Array(capacity);
-    this.rating = new Float32Array(capacity);
-    this.day = new Int32Array(capacity);
+  /**
+   * @param room the initial capacity, or columns of equal length to fill in place (views on
+   * shared memory that parse workers write into); past their end the builder moves to its own arrays.
+   */
+  constructor(room: number | Ratings = 1 << 16) {
+    const columns = typeof room === "number" ? null : room;
+    const capacity = typeof room === "number" ? room : room.user.length;
+    this.user = columns?.user ?? new Int32Array(capacity);
+    this.movie = columns?.movie ?? new Int32Array(capacity);
+    this.rating = columns?.rating ?? new Float32Array(capacity);
+    this.day = columns?.day ?? new Int32Array(capacity);
   }
 
   /** Makes room for `extra` more ratings at once (a reader's estimate from a file size). */
@@ -74,14 +80,7 @@ export class RatingsBuilder {
   /** The ratings so far with their id tables. Columns are trimmed to length (copied when much spare room is left). */
   finish(): RatingsTable {
     this.flush();
-    const n = this.length;
-    const keep = this.user.length - n <= n / 8;
-    const trim = <T extends Int32Array | Float32Array>(a: T): T => (keep ? a.subarray(0, n) : a.slice(0, n)) as T;
-    return {
-      ratings: { user: trim(this.user), movie: trim(this.movie), rating: trim(this.rating), day: trim(this.day) },
-      users: this.users.finish(),
-      movies: this.movies.finish(),
-    };
+    return { ratings: trimColumns(this, this.length), users: this.users.finish(), movies: this.movies.finish() };
   }
 
   private resize(capacity: number): void {
@@ -95,6 +94,13 @@ export class RatingsBuilder {
     this.rating = grow(this.rating, (n) => new Float32Array(n));
     this.day = grow(this.day, (n) => new Int32Array(n));
   }
+}
+
+/** The first `n` rows of rating columns: views when little spare room is left, else copies (so the spare room can be freed). */
+export function trimColumns(c: Ratings, n: number): Ratings {
+  const keep = c.user.length - n <= n / 8;
+  const trim = <T extends Int32Array | Float32Array>(a: T): T => (keep ? a.subarray(0, n) : a.slice(0, n)) as T;
+  return { user: trim(c.user), movie: trim(c.movie), rating: trim(c.rating), day: trim(c.day) };
 }
 
 /** Titles and release years (0 = unknown) of the movies a titles file lists, in file order. */
