@@ -22,7 +22,7 @@ import { secondsSince, summarize, writeResults, type Run } from "./lib.js";
 
 const NATIVE_DIR = fileURLToPath(new URL("../../bench/native/", import.meta.url));
 const NATIVE_SOURCE = join(NATIVE_DIR, "sgd_ref.c");
-const NATIVE_BINARY = join(NATIVE_DIR, "sgd_ref");
+export const NATIVE_BINARY = join(NATIVE_DIR, "sgd_ref");
 const NATIVE_FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-std=c11"];
 
 const VARIANTS = ["simd", "scalar", "native"] as const;
@@ -177,7 +177,7 @@ interface Outcome {
   hash: string;
 }
 
-interface InitialModel {
+export interface InitialModel {
   P: Float32Array;
   Q: Float32Array;
   bu: Float32Array;
@@ -316,7 +316,7 @@ function stateHash(engine: Engine, model: FactorModel): string {
 }
 
 /** Compiles sgd_ref.c into bench/native/ when the binary is missing or older than the source. */
-function ensureNativeBinary(): void {
+export function ensureNativeBinary(): void {
   if (existsSync(NATIVE_BINARY) && statSync(NATIVE_BINARY).mtimeMs >= statSync(NATIVE_SOURCE).mtimeMs) return;
   log(`compiling ${NATIVE_SOURCE}`);
   const out = spawnSync("gcc", [...NATIVE_FLAGS, "-o", NATIVE_BINARY, NATIVE_SOURCE, "-lm"], { encoding: "utf8" });
@@ -326,7 +326,7 @@ function ensureNativeBinary(): void {
 }
 
 /** The problem file sgd_ref reads (format in its header comment). */
-function writeProblem(
+export function writeProblem(
   file: string,
   data: { user: Int32Array; movie: Int32Array; rating: Float32Array },
   init: InitialModel,
