@@ -2,9 +2,13 @@
  * Shared benchmark helpers: machine description, summary statistics, and the results writer
  * (bench/results/<name>.json and .md, in the shape DESIGN.md "Benchmarks" fixes).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readDataset } from "../src/data/dataset.js";
+import { generate, GENERATE_DEFAULTS } from "../src/data/generate.js";
+import type { Dataset } from "../src/data/types.js";
 
 export interface Machine {
   cpus: number;
@@ -97,3 +101,30 @@ function formatCell(value: unknown): string {
   if (Number.isInteger(value)) return String(value);
   return value.toPrecision(4);
 }
+
+/**
+ * The Netflix-shaped dataset of `ratings` ratings by `users` users over 17,770 movies, generated
+ * with the generator's defaults: read from bench/.data/netflix-u<users>-<ratings>-s<seed>/ when a
+ * folder generated with the same settings is there, else generated and written there (benches
+ * share these folders, so one 100M set serves them all).
+ */
+export async function cachedDataset(ratings: number, users: number, seed: number, log: (m: string) => void): Promise<{ ds: Dataset; genSeconds: number | null }> {
+  const movies = GENERATE_DEFAULTS.movies;
+  const dir = join(BENCH_DATA_DIR, `netflix-u${users}-${ratings}-s${seed}`);
+  if (existsSync(join(dir, "meta.json"))) {
+    const g = (JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { generator?: Record<string, unknown> }).generator ?? {};
+    if (g.users === users && g.movies === movies && g.ratings === ratings && g.seed === seed && g.rank === GENERATE_DEFAULTS.rank && g.noise === GENERATE_DEFAULTS.noise) {
+      log(`reusing ${dir}`);
+      return { ds: await readDataset(dir), genSeconds: null };
+    }
+    log(`${dir} was generated with other settings: regenerating`);
+  }
+  mkdirSync(BENCH_DATA_DIR, { recursive: true });
+  log(`generating ${ratings.toLocaleString("en-US")} ratings (${users} users × ${movies} movies) in ${dir}`);
+  const t0 = process.hrtime.bigint();
+  const ds = await generate({ users, movies, ratings, seed, out: dir, force: true });
+  return { ds, genSeconds: secondsSince(t0) };
+}
+
+/** The (gitignored) folder benches keep generated data in: bench/.data/ of the repository. */
+export const BENCH_DATA_DIR = fileURLToPath(new URL("../../bench/.data/", import.meta.url));

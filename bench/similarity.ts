@@ -15,18 +15,13 @@
  * The default is the full 100M set. Smaller sets report the factor by which the triangle's work
  * grows to the 100M set (users × (ratings per user)²) and the time extrapolated at their rate.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { readDataset } from "../src/data/dataset.js";
-import { generate, GENERATE_DEFAULTS } from "../src/data/generate.js";
+import { GENERATE_DEFAULTS } from "../src/data/generate.js";
 import type { Dataset } from "../src/data/types.js";
 import { fitBiases, ratingsByUser, Similarity, SIMILARITY_KINDS, type SimilarityKind } from "../src/models/similarity.js";
-import { secondsSince, summarize, writeResults, type Run } from "./lib.js";
+import { cachedDataset, secondsSince, summarize, writeResults, type Run } from "./lib.js";
 
-const DATA_DIR = fileURLToPath(new URL("../../bench/.data/", import.meta.url));
 const USAGE = "usage: npm run bench -- similarity [--ratings N] [--users U[,U2]] [--k K] [--threads T[,T2]] [--reps R] [--seed S] [--sim NAME]";
 
 function log(message: string): void {
@@ -177,25 +172,6 @@ function coRatingUpdates(ds: Dataset): number {
   return s;
 }
 
-/**
- * The Netflix-shaped dataset of `ratings` ratings by `users` users over 17,770 movies: read from
- * bench/.data/ when a folder generated with the same shape and seed is there, else generated and
- * written there (the same folder names as the svdpp bench, so both reuse one 100M set).
- */
-async function dataset(ratings: number, users: number, seed: number): Promise<{ ds: Dataset; genSeconds: number | null }> {
-  const movies = GENERATE_DEFAULTS.movies;
-  const dir = join(DATA_DIR, `netflix-u${users}-${ratings}-s${seed}`);
-  if (existsSync(join(dir, "meta.json"))) {
-    const g = (JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { generator?: Record<string, unknown> }).generator ?? {};
-    if (g.users === users && g.movies === movies && g.ratings === ratings && g.seed === seed) {
-      log(`reusing ${dir}`);
-      return { ds: await readDataset(dir), genSeconds: null };
-    }
-    log(`${dir} was generated with other settings: regenerating`);
-  }
-  mkdirSync(DATA_DIR, { recursive: true });
-  log(`generating ${ratings.toLocaleString("en-US")} ratings (${users} users × ${movies} movies) in ${dir}`);
-  const t0 = process.hrtime.bigint();
-  const ds = await generate({ users, movies, ratings, seed, out: dir, force: true });
-  return { ds, genSeconds: secondsSince(t0) };
+function dataset(ratings: number, users: number, seed: number): Promise<{ ds: Dataset; genSeconds: number | null }> {
+  return cachedDataset(ratings, users, seed, log);
 }

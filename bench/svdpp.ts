@@ -11,19 +11,14 @@
  * the calling thread) and on `--threads` worker threads. Variants alternate within each repetition;
  * per-epoch seconds are reported as median, min and max over reps × epochs.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { readDataset } from "../src/data/dataset.js";
-import { generate, GENERATE_DEFAULTS } from "../src/data/generate.js";
+import { GENERATE_DEFAULTS } from "../src/data/generate.js";
 import type { Dataset } from "../src/data/types.js";
 import type { FitOptions } from "../src/models/model.js";
 import { createModel } from "../src/models/registry.js";
-import { secondsSince, summarize, writeResults, type Run } from "./lib.js";
+import { cachedDataset, secondsSince, summarize, writeResults, type Run } from "./lib.js";
 
-const DATA_DIR = fileURLToPath(new URL("../../bench/.data/", import.meta.url));
 const USAGE = "usage: npm run bench -- svdpp [--ratings N] [--epochs E] [--reps R] [--threads T] [--seed S]";
 
 interface Variant {
@@ -118,25 +113,8 @@ export async function main(argv: string[]): Promise<void> {
   ]);
 }
 
-/**
- * The Netflix-shaped dataset for `ratings` ratings: read from bench/.data/ when a folder generated
- * with the same shape and seed is there, else generated and written there.
- */
-async function dataset(ratings: number, seed: number): Promise<{ ds: Dataset; genSeconds: number | null }> {
+/** The Netflix-shaped dataset for `ratings` ratings (users scaled to Netflix's ratings per user). */
+function dataset(ratings: number, seed: number): Promise<{ ds: Dataset; genSeconds: number | null }> {
   const users = Math.min(GENERATE_DEFAULTS.users, Math.round((GENERATE_DEFAULTS.users * ratings) / 100_000_000));
-  const movies = GENERATE_DEFAULTS.movies;
-  const dir = join(DATA_DIR, `netflix-u${users}-${ratings}-s${seed}`);
-  if (existsSync(join(dir, "meta.json"))) {
-    const g = (JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { generator?: Record<string, unknown> }).generator ?? {};
-    if (g.users === users && g.movies === movies && g.ratings === ratings && g.seed === seed && g.rank === GENERATE_DEFAULTS.rank && g.noise === GENERATE_DEFAULTS.noise) {
-      log(`reusing ${dir}`);
-      return { ds: await readDataset(dir), genSeconds: null };
-    }
-    log(`${dir} was generated with other settings: regenerating`);
-  }
-  mkdirSync(DATA_DIR, { recursive: true });
-  log(`generating ${ratings.toLocaleString("en-US")} ratings (${users} users × ${movies} movies) in ${dir}`);
-  const t0 = process.hrtime.bigint();
-  const ds = await generate({ users, movies, ratings, seed, out: dir, force: true });
-  return { ds, genSeconds: secondsSince(t0) };
+  return cachedDataset(ratings, users, seed, log);
 }

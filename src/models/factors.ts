@@ -68,3 +68,24 @@ export class FactorScorer {
     return { mu: this.mu, stride: m.stride, P: arena.view(m.P), Q: arena.view(m.Q), bu: arena.view(m.bu), bi: arena.view(m.bi) };
   }
 }
+
+/** The Euclidean norm of each row of M. */
+export function rowNorms(M: Float32Array, stride: number): Float32Array {
+  const rows = stride ? M.length / stride : 0;
+  return Float32Array.from({ length: rows }, (_, j) => {
+    let s = 0;
+    for (let f = 0; f < stride; f++) s += M[j * stride + f]! ** 2;
+    return Math.sqrt(s);
+  });
+}
+
+/** out[j] = cos(M_i, M_j) for every row j (0 when either row is zero). */
+export function cosineRow(M: Float32Array, stride: number, norms: Float32Array, i: number, out: Float32Array): void {
+  const ni = norms[i]!;
+  for (let j = 0; j < out.length; j++) {
+    let dot = 0;
+    for (let f = 0; f < stride; f++) dot += M[i * stride + f]! * M[j * stride + f]!;
+    const d = ni * norms[j]!;
+    out[j] = d > 0 ? dot / d : 0;
+  }
+}

@@ -16,7 +16,7 @@
  */
 import type { Dataset } from "../data/types.js";
 import { trainSgd } from "../engine/trainer.js";
-import { FactorScorer } from "./factors.js";
+import { cosineRow, FactorScorer, rowNorms } from "./factors.js";
 import type { ArrayData } from "./io.js";
 import { Model, type FitOptions } from "./model.js";
 import type { ParamSpec } from "./params.js";
@@ -87,19 +87,8 @@ export class MF extends Model {
   /** Cosine similarity of movie factors q_i · q_j / (‖q_i‖ ‖q_j‖) (0 for a zero vector). */
   protected override similarityRow(i: number, out: Float32Array): void {
     const { Q, stride } = this.factors!;
-    const n = out.length;
-    this.qNorms ??= Float32Array.from({ length: n }, (_, j) => {
-      let s = 0;
-      for (let f = 0; f < stride; f++) s += Q[j * stride + f]! ** 2;
-      return Math.sqrt(s);
-    });
-    const ni = this.qNorms[i]!;
-    for (let j = 0; j < n; j++) {
-      let dot = 0;
-      for (let f = 0; f < stride; f++) dot += Q[i * stride + f]! * Q[j * stride + f]!;
-      const d = ni * this.qNorms[j]!;
-      out[j] = d > 0 ? dot / d : 0;
-    }
+    this.qNorms ??= rowNorms(Q, stride);
+    cosineRow(Q, stride, this.qNorms, i, out);
   }
 
   protected override fallbackText(userKnown: boolean, movieKnown: boolean): string {

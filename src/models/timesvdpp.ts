@@ -37,9 +37,10 @@ import type { ArrayData } from "./io.js";
 import { Model, type FitOptions } from "./model.js";
 import type { ParamSpec } from "./params.js";
 import {
-  BestEpoch, byUser, checkFinite, checkFits, cosineRow, factorParams, inSlices, initRows, meanOf, rowNorms, runControl, seenLists,
+  BestEpoch, byUser, checkFinite, checkFits, factorParams, inSlices, initRows, meanOf, runControl, seenLists,
   termParams, userVectors, type RunControl,
 } from "./svdpp.js";
+import { cosineRow, rowNorms } from "./factors.js";
 
 export const TIMESVDPP_PARAMS: ParamSpec[] = [
   ...factorParams({ factors: 50, epochs: 60, initStd: 0.02, decay: 0.98 }),
