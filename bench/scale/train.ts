@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { readDataset } from "../../src/data/dataset.js";
 import { noiseFloor } from "../../src/data/generate.js";
 import { Rng } from "../../src/data/rng.js";
-import { arrangeGrid } from "../../src/engine/grid.js";
+import { arrangeGrid, binRowOrder, remapColumn } from "../../src/engine/grid.js";
 import { binsFor, strideOf } from "../../src/engine/trainer.js";
 import { evaluateModel } from "../../src/eval/evaluate.js";
 import { createModel } from "../../src/models/registry.js";
@@ -44,17 +44,23 @@ if (o.native) {
   const n = train.meta.nRatings;
   const data = { user: new Int32Array(n), movie: new Int32Array(n), rating: new Float32Array(n) };
   const { user, movie, rating } = train.ratings;
-  arrangeGrid(user, movie, nUsers, nMovies, binsFor(nMovies, stride), params.seed, [[user, data.user], [movie, data.movie], [rating, data.rating]]);
+  const bins = binsFor(nMovies, stride);
+  const grid = arrangeGrid(user, movie, nUsers, nMovies, bins, params.seed, [[user, data.user], [movie, data.movie], [rating, data.rating]]);
+  // The engine's row numbering too (bin by bin), so both loops touch memory in the same order.
+  const userRow = binRowOrder(grid.userBin, bins);
+  const movieRow = binRowOrder(grid.movieBin, bins);
+  remapColumn(data.user, userRow);
+  remapColumn(data.movie, movieRow);
   const rng = new Rng(params.seed);
-  const rows = (count: number) => {
-    const m = new Float32Array(count * stride);
-    for (let r = 0; r < count; r++) for (let f = 0; f < params.factors; f++) m[r * stride + f] = params.initStd * rng.normal();
+  const rows = (rowOf: Int32Array) => {
+    const m = new Float32Array(rowOf.length * stride);
+    for (let x = 0; x < rowOf.length; x++) for (let f = 0; f < params.factors; f++) m[rowOf[x]! * stride + f] = params.initStd * rng.normal();
     return m;
   };
   let sum = 0;
   for (let r = 0; r < n; r++) sum += rating[r]!;
   const mu = sum / n;
-  const init = { P: rows(nUsers), Q: rows(nMovies), bu: new Float32Array(nUsers), bi: new Float32Array(nMovies) };
+  const init = { P: rows(userRow), Q: rows(movieRow), bu: new Float32Array(nUsers), bi: new Float32Array(nMovies) };
   ensureNativeBinary();
   const dir = mkdtempSync(join(o.tmp!, "native-"));
   try {

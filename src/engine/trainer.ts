@@ -18,7 +18,7 @@ import { availableParallelism } from "node:os";
 import { Engine, type Coo, type FactorModel } from "../abi/kernels.js";
 import { Rng } from "../data/rng.js";
 import { DataError } from "../data/types.js";
-import { arrangeGrid } from "./grid.js";
+import { arrangeGrid, binRowOrder, remapColumn, unpermuteRows } from "./grid.js";
 import { layoutArgs } from "./handlers.js";
 import { EnginePool } from "./pool.js";
 import { runEpoch, StopRequested } from "./scheduler.js";
@@ -168,6 +168,12 @@ export async function trainSgd(
       [data.rating, arena.view(coo.rating)],
     ]);
 
+    // Rows renumbered bin by bin (see binRowOrder): a block sweeps P and Q forward.
+    const userRow = binRowOrder(grid.userBin, bins);
+    const movieRow = binRowOrder(grid.movieBin, bins);
+    remapColumn(arena.view(coo.user), userRow);
+    remapColumn(arena.view(coo.movie), movieRow);
+
     const model: FactorModel = {
       nUsers,
       nMovies,
@@ -178,8 +184,8 @@ export async function trainSgd(
       bi: arena.zeros("f32", nMovies),
     };
     const rng = new Rng(s.seed ^ 0x5eed);
-    initFactors(arena.view(model.P), nUsers, stride, s.factors, s.initStd, rng);
-    initFactors(arena.view(model.Q), nMovies, stride, s.factors, s.initStd, rng);
+    initFactors(arena.view(model.P), userRow, stride, s.factors, s.initStd, rng);
+    initFactors(arena.view(model.Q), movieRow, stride, s.factors, s.initStd, rng);
     const layout = (c: Coo, len: number) =>
       layoutArgs({
         userPtr: c.user.ptr, moviePtr: c.movie.ptr, ratingPtr: c.rating.ptr, n: len, nUsers, nMovies, stride,
@@ -190,6 +196,10 @@ export async function trainSgd(
     let valid: Coo | null = null;
     if (validData && nValid > 0) {
       valid = { user: arena.copyIn<"i32">(validData.user), movie: arena.copyIn<"i32">(validData.movie), rating: arena.copyIn<"f32">(validData.rating) };
+      // Unknown ids (−1) stay −1; known ones take their renumbered rows.
+      for (const [col, rows] of [[arena.view(valid.user), userRow], [arena.view(valid.movie), movieRow]] as const) {
+        for (let k = 0; k < col.length; k++) if (col[k]! >= 0) col[k] = rows[col[k]!]!;
+      }
     }
     const validRmse = async (): Promise<number | null> => {
       if (!valid) return null;
@@ -232,6 +242,11 @@ export async function trainSgd(
       arena.endTask();
     }
     if (best) [model.P, model.Q, model.bu, model.bi].forEach((r, k) => arena.view(r).set(best!.state[k]!));
+    // Back to dense-index order.
+    unpermuteRows(arena.view(model.P), stride, userRow);
+    unpermuteRows(arena.view(model.Q), stride, movieRow);
+    unpermuteRows(arena.view(model.bu), 1, userRow);
+    unpermuteRows(arena.view(model.bi), 1, movieRow);
     // Views, not copies: the caller copies what it keeps, and this memory goes when they are dropped.
     return {
       mu,
@@ -271,10 +286,13 @@ function holdOut(d: DenseRatings, fraction: number, seed: number): { train: Dens
   return { train: take(0, n - nValid), valid: take(1, nValid) };
 }
 
-/** N(0, std²) in the first `factors` lanes of each row; the padding lanes stay 0. */
-function initFactors(m: Float32Array, rows: number, stride: number, factors: number, std: number, rng: Rng): void {
-  for (let r = 0; r < rows; r++) {
-    const base = r * stride;
+/**
+ * N(0, std²) in the first `factors` lanes of each row, drawn in dense-index order and written at
+ * each entity's renumbered row; the padding lanes stay 0.
+ */
+function initFactors(m: Float32Array, rowOf: Int32Array, stride: number, factors: number, std: number, rng: Rng): void {
+  for (let x = 0; x < rowOf.length; x++) {
+    const base = rowOf[x]! * stride;
     for (let f = 0; f < factors; f++) m[base + f] = std * rng.normal();
   }
 }

@@ -2,7 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Rng } from "../../src/data/rng.js";
 import { DataError } from "../../src/data/types.js";
-import { buildGrid, gatherInto, type Grid } from "../../src/engine/grid.js";
+import { binRowOrder, buildGrid, gatherInto, remapColumn, unpermuteRows, type Grid } from "../../src/engine/grid.js";
 
 function ratings(seed: number, nUsers: number, nMovies: number, n: number) {
   const rng = new Rng(seed);
@@ -112,6 +112,26 @@ test("bad input is refused with a DataError that says what is allowed", () => {
   assert.throws(() => buildGrid(user, movie.subarray(0, 2), 3, 6, 2, 1), /user has 3 entries but movie has 2/);
   assert.throws(() => buildGrid(user, movie, 3, 6, 0, 1), /bins must be a whole number in 1..1024, got 0/);
   assert.throws(() => buildGrid(user, movie, 3, 6, 2, 1, { interleave: 0 }), /interleave must be a whole number ≥ 1/);
+});
+
+test("binRowOrder makes each bin's entities contiguous in index order; unpermuteRows undoes it in place", () => {
+  const grid = buildGrid(Int32Array.of(0), Int32Array.of(0), 23, 5, 4, 9);
+  const order = binRowOrder(grid.userBin, 4);
+  assert.equal(Array.from(order).sort((a, b) => a - b), Array.from({ length: 23 }, (_, x) => x), "a permutation");
+  for (let x = 1; x < 23; x++) {
+    for (let y = 0; y < x; y++) {
+      const before = grid.userBin[y]! < grid.userBin[x]! || (grid.userBin[y] === grid.userBin[x] && y < x);
+      assert.is(order[y]! < order[x]!, before, `rows of ${y} and ${x}`);
+    }
+  }
+  const stride = 3;
+  const m = new Float32Array(23 * stride);
+  for (let x = 0; x < 23; x++) for (let f = 0; f < stride; f++) m[order[x]! * stride + f] = x * 10 + f;
+  unpermuteRows(m, stride, order);
+  for (let x = 0; x < 23; x++) for (let f = 0; f < stride; f++) assert.is(m[x * stride + f], x * 10 + f);
+  const col = Int32Array.of(0, 5, 22, 5);
+  remapColumn(col, order);
+  assert.equal(Array.from(col), [order[0], order[5], order[22], order[5]]);
 });
 
 test("gatherInto lays a column out in grid order", () => {
