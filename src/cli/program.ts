@@ -5,10 +5,15 @@
  */
 import { Command, CommanderError } from "commander";
 import { DataError } from "../data/types.js";
+import { StopRequested } from "../engine/scheduler.js";
 import { EXIT_OK, EXIT_USAGE } from "./common.js";
+import { compareCommand } from "./compare.js";
 import { generateCommand, ingestCommand, splitCommand } from "./data-commands.js";
 import { demoCommand } from "./demo.js";
+import { exportCommand } from "./export.js";
 import type { CliIO } from "./io.js";
+import { prizeCommand } from "./prize.js";
+import { scoreCommand } from "./score.js";
 import {
   algorithmsCommand,
   cvCommand,
@@ -18,6 +23,9 @@ import {
   recommendCommand,
   trainCommand,
 } from "./model-commands.js";
+import { reportCommand } from "./report.js";
+import { serveCommand } from "./serve.js";
+import { similarCommand } from "./similar.js";
 
 const VERSION = "0.1.0";
 
@@ -52,7 +60,14 @@ export async function execute(argv: string[], io: CliIO): Promise<number> {
     cvCommand,
     recommendCommand,
     predictCommand,
+    similarCommand,
     algorithmsCommand,
+    prizeCommand,
+    scoreCommand,
+    compareCommand,
+    serveCommand,
+    reportCommand,
+    exportCommand,
   ]) {
     const cmd = make(io, run).exitOverride().configureOutput({ writeOut: io.out, writeErr: io.err }).showSuggestionAfterError(true);
     program.addCommand(cmd);
@@ -66,7 +81,14 @@ export async function execute(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
 function reportError(err: unknown, io: CliIO, debug: boolean): number {
+  if (err instanceof StopRequested) {
+    io.err("movierec: interrupted; nothing was written\n");
+    return EXIT_INTERRUPTED;
+  }
   if (err instanceof CommanderError) {
     // --help and --version end here too (exit code 0): commander already printed them.
     if (err.exitCode === 0) return EXIT_OK;

@@ -12,8 +12,11 @@ export type Params = Record<string, ParamValue>;
 export interface ParamSpec {
   name: string;
   help: string;
-  /** "int" and "float" are numbers; "choice" is one of `choices`. */
-  kind: "int" | "float" | "choice";
+  /**
+   * "int" and "float" are numbers; "choice" is one of `choices`; "text" is free text the model
+   * checks itself (e.g. a list of base models) and must declare a `probe`.
+   */
+  kind: "int" | "float" | "choice" | "text";
   default: ParamValue;
   min?: number;
   max?: number;
@@ -57,6 +60,7 @@ export function resolveParams(algo: string, specs: ParamSpec[], given: Params = 
 }
 
 function check(algo: string, s: ParamSpec, raw: ParamValue): ParamValue {
+  if (s.kind === "text") return String(raw);
   if (s.kind === "choice") {
     const v = String(raw);
     if (!s.choices!.includes(v)) {

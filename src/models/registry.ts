@@ -1,9 +1,15 @@
 /** Algorithms by name: the only place that maps `--algo <name>` to a class. */
 import { DataError } from "../data/types.js";
 import { Baseline } from "./baseline.js";
+import { Blend } from "./blend.js";
 import { readModelFile } from "./io.js";
 import { GlobalMean, MovieMean, UserMean } from "./means.js";
+import { KnnItem, KnnUser } from "./knn.js";
 import { MF } from "./mf.js";
+import { SlopeOne } from "./slopeone.js";
+import { SVDpp } from "./svdpp.js";
+import { TimeSVDpp } from "./timesvdpp.js";
+import { GbdtStack } from "./stack.js";
 import type { Model } from "./model.js";
 import type { Params } from "./params.js";
 
@@ -15,6 +21,13 @@ const REGISTRY: Record<string, ModelClass> = {
   "movie-mean": MovieMean,
   baseline: Baseline,
   mf: MF,
+  "knn-user": KnnUser,
+  "knn-item": KnnItem,
+  slopeone: SlopeOne,
+  svdpp: SVDpp,
+  timesvdpp: TimeSVDpp,
+  blend: Blend,
+  "gbdt-stack": GbdtStack,
 };
 
 export function algorithmNames(): string[] {

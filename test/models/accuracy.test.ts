@@ -23,6 +23,13 @@ test("mf recovers a planted low-rank matrix to near its noise level; the baselin
 const BANDS: [string, number][] = [
   ["baseline", 0.945],
   ["mf", 0.915],
+  ["svdpp", 0.905],
+  ["timesvdpp", 0.9],
+  ["knn-item", 0.915],
+  ["knn-user", 0.92],
+  ["slopeone", 0.945],
+  ["blend", 0.89],
+  ["gbdt-stack", 0.89],
 ];
 
 for (const [algo, max] of BANDS) {

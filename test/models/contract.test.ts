@@ -17,7 +17,14 @@ const tmp = mkdtempSync(join(tmpdir(), "movierec-contract-"));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Small settings so the suite stays quick; every value is still a valid, meaningful setting. */
-const QUICK: Record<string, Params> = { mf: { epochs: 8, factors: 8 }, baseline: {} };
+const QUICK: Record<string, Params> = {
+  mf: { epochs: 8, factors: 8 },
+  svdpp: { epochs: 8, factors: 8 },
+  timesvdpp: { epochs: 8, factors: 8 },
+  baseline: {},
+  blend: { bases: "baseline,mf:epochs=8:factors=8" },
+  "gbdt-stack": { bases: "baseline,mf:epochs=8:factors=8", trees: 20, folds: 2 },
+};
 
 async function fitted(algo: string, params: Params = {}) {
   return createModel(algo, { ...QUICK[algo], ...params }).fit(train);
