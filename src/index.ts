@@ -21,3 +21,5 @@ export { exportParquet } from "./data/export.js";
 export { runPrize } from "./prize/run.js";
 export { generatePrize } from "./data/prize-gen.js";
 export { readSubmission, scoreSubmission } from "./prize/submission.js";
+export { rankingMetrics } from "./eval/ranking.js";
+export { compareModels } from "./eval/compare.js";
