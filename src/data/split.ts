@@ -230,20 +230,7 @@ function part(ds: Dataset, name: string, label: Uint8Array, testLabel: number, i
   for (let x = 0; x < label.length; x++) if (label[x] === testLabel) nTest++;
   const train = pick(ds, label, testLabel, false, label.length - nTest);
   const test = pick(ds, label, testLabel, true, nTest);
-  const make = (ratings: Ratings, half: string) =>
-    makeDataset({
-      ratings,
-      users: ds.users,
-      movies: ds.movies,
-      titles: ds.titles,
-      years: ds.years,
-      source: "split",
-      sources: ds.meta.sources,
-      ratingScale: ds.meta.ratingScale,
-      ...(ds.meta.generator ? { generator: ds.meta.generator } : {}),
-      split: { ...info, part: half },
-    });
-  return { name, train: make(train, "train"), test: make(test, "test") };
+  return { name, train: withRatings(ds, train, { ...info, part: "train" }), test: withRatings(ds, test, { ...info, part: "test" }) };
 }
 
 /** Copies the ratings whose label is (or, with `is` false, is not) `value`, in parent order. */
@@ -291,4 +278,23 @@ function checkSeed(seed: number): number {
 /** Bits needed to hold 0..n-1 (at least 1). */
 function bitsFor(n: number): number {
   return Math.max(1, Math.ceil(Math.log2(Math.max(2, n))));
+}
+
+/**
+ * A dataset holding some of `parent`'s ratings: the parent's id tables, titles, years, rating scale
+ * and generator record are kept (so dense indices agree), `split` says how the part was cut.
+ */
+export function withRatings(parent: Dataset, ratings: Ratings, split: Record<string, unknown>): Dataset {
+  return makeDataset({
+    ratings,
+    users: parent.users,
+    movies: parent.movies,
+    titles: parent.titles,
+    years: parent.years,
+    source: "split",
+    sources: parent.meta.sources,
+    ratingScale: parent.meta.ratingScale,
+    ...(parent.meta.generator ? { generator: parent.meta.generator } : {}),
+    split,
+  });
 }

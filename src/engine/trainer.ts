@@ -15,7 +15,7 @@
  * with what would fit.
  */
 import { availableParallelism } from "node:os";
-import { Engine, type Coo, type FactorModel } from "../abi/kernels.js";
+import { Engine, type Coo, type FactorModel, type SgdParams } from "../abi/kernels.js";
 import { Rng } from "../data/rng.js";
 import { DataError } from "../data/types.js";
 import { arrangeGrid, binRowOrder, remapColumn, unpermuteRows } from "./grid.js";
@@ -23,17 +23,10 @@ import { layoutArgs } from "./handlers.js";
 import { EnginePool } from "./pool.js";
 import { runEpoch, StopRequested } from "./scheduler.js";
 
-export interface SgdSettings {
+/** The per-term learning rates and regularization of the kernel (SgdParams), and the run's own settings. */
+export interface SgdSettings extends Omit<SgdParams, "mu"> {
   factors: number;
   epochs: number;
-  lrBu: number;
-  lrBi: number;
-  lrP: number;
-  lrQ: number;
-  regBu: number;
-  regBi: number;
-  regP: number;
-  regQ: number;
   /** Standard deviation of the initial factor values (normal, mean 0). */
   initStd: number;
   /** Learning rates are multiplied by this after each epoch. */

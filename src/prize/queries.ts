@@ -10,7 +10,7 @@
 import { IdIndex } from "../data/ids.js";
 import { readNetflixProbe, readNetflixQualifying } from "../data/readers/netflix.js";
 import type { ScanOptions } from "../data/lines.js";
-import { makeDataset } from "../data/dataset.js";
+import { withRatings } from "../data/split.js";
 import { DataError, ParseError, type Dataset, type Ratings } from "../data/types.js";
 
 /** Query rows in file order, in the training dataset's dense indices. */
@@ -156,16 +156,5 @@ function subset(ds: Dataset, rows: Uint32Array, split: Record<string, unknown>):
     out.day[k] = src.day[r]!;
   }
   if (n === 0) throw new DataError("no ratings left after removing the probe set");
-  return makeDataset({
-    ratings: out,
-    users: ds.users,
-    movies: ds.movies,
-    titles: ds.titles,
-    years: ds.years,
-    source: "split",
-    sources: ds.meta.sources,
-    ratingScale: ds.meta.ratingScale,
-    ...(ds.meta.generator ? { generator: ds.meta.generator } : {}),
-    split: { method: "netflix-probe", parent: ds.meta.contentHash, ...split },
-  });
+  return withRatings(ds, out, { method: "netflix-probe", parent: ds.meta.contentHash, ...split });
 }
