@@ -5,6 +5,7 @@
  * Used by `mf` and (with no factors) by `baseline`.
  */
 import { Engine, type FactorModel } from "../abi/kernels.js";
+import { Model } from "./model.js";
 
 /** Pairs per predictPairs call: bounds the arena space a batch borrows. */
 const PREDICT_CHUNK = 1 << 20;
@@ -87,5 +88,44 @@ export function cosineRow(M: Float32Array, stride: number, norms: Float32Array, 
     for (let f = 0; f < stride; f++) dot += M[i * stride + f]! * M[j * stride + f]!;
     const d = ni * norms[j]!;
     out[j] = d > 0 ? dot / d : 0;
+  }
+}
+
+/**
+ * A model that answers through a FactorScorer (mf, svdpp): estimates and a user's scores come from
+ * the scorer's kernels, movie–movie similarity is the cosine of movie factors, and unknown users or
+ * movies fall back to the bias terms that exist.
+ */
+export abstract class ScoredFactorModel extends Model {
+  protected scorer: FactorScorer | null = null;
+  private qNorms: Float32Array | null = null;
+
+  /** The movie factor rows (stride floats each). */
+  protected abstract movieFactors(): { Q: Float32Array; stride: number };
+
+  /** Answers from now on with `scorer` (after fit or load). */
+  protected setScorer(scorer: FactorScorer): void {
+    this.scorer = scorer;
+    this.qNorms = null;
+  }
+
+  predictDense(u: Int32Array, i: Int32Array, out: Float32Array): void {
+    this.scorer!.predict(u, i, out, this.ratingScale);
+  }
+
+  override scoreUser(u: number, out: Float32Array): void {
+    this.scorer!.scoreUser(u, out);
+  }
+
+  /** Cosine similarity of movie factors q_i · q_j / (‖q_i‖ ‖q_j‖) (0 for a zero vector). */
+  protected override similarityRow(i: number, out: Float32Array): void {
+    const { Q, stride } = this.movieFactors();
+    this.qNorms ??= rowNorms(Q, stride);
+    cosineRow(Q, stride, this.qNorms, i, out);
+  }
+
+  protected override fallbackText(userKnown: boolean, movieKnown: boolean): string {
+    if (!userKnown && !movieKnown) return "estimated by the global mean μ";
+    return userKnown ? "estimated by μ + b_u (no movie terms)" : "estimated by μ + b_i (the movie's baseline)";
   }
 }

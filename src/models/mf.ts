@@ -16,9 +16,9 @@
  */
 import type { Dataset } from "../data/types.js";
 import { trainSgd } from "../engine/trainer.js";
-import { cosineRow, FactorScorer, rowNorms } from "./factors.js";
+import { FactorScorer, ScoredFactorModel } from "./factors.js";
 import type { ArrayData } from "./io.js";
-import { Model, type FitOptions } from "./model.js";
+import type { FitOptions } from "./model.js";
 import type { ParamSpec } from "./params.js";
 
 export const MF_PARAMS: ParamSpec[] = [
@@ -39,11 +39,9 @@ export const MF_PARAMS: ParamSpec[] = [
   { name: "seed", kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, help: "random seed (initial factors, rating order)" },
 ];
 
-export class MF extends Model {
+export class MF extends ScoredFactorModel {
   readonly algo = "mf";
   private factors: { mu: number; stride: number; P: Float32Array; Q: Float32Array; bu: Float32Array; bi: Float32Array } | null = null;
-  private scorer: FactorScorer | null = null;
-  private qNorms: Float32Array | null = null;
 
   spec() {
     return { algo: "mf", description: "biased matrix factorization μ + b_u + b_i + p_u·q_i by SGD", params: MF_PARAMS };
@@ -71,29 +69,13 @@ export class MF extends Model {
   }
 
   override async ready(): Promise<void> {
-    this.qNorms = null;
-    this.scorer = await FactorScorer.create(this.factors!);
-    this.factors = this.scorer.arrays();
+    const scorer = await FactorScorer.create(this.factors!);
+    this.setScorer(scorer);
+    this.factors = scorer.arrays();
   }
 
-  predictDense(u: Int32Array, i: Int32Array, out: Float32Array): void {
-    this.scorer!.predict(u, i, out, this.ratingScale);
-  }
-
-  override scoreUser(u: number, out: Float32Array): void {
-    this.scorer!.scoreUser(u, out);
-  }
-
-  /** Cosine similarity of movie factors q_i · q_j / (‖q_i‖ ‖q_j‖) (0 for a zero vector). */
-  protected override similarityRow(i: number, out: Float32Array): void {
-    const { Q, stride } = this.factors!;
-    this.qNorms ??= rowNorms(Q, stride);
-    cosineRow(Q, stride, this.qNorms, i, out);
-  }
-
-  protected override fallbackText(userKnown: boolean, movieKnown: boolean): string {
-    if (!userKnown && !movieKnown) return "estimated by the global mean μ";
-    return userKnown ? "estimated by μ + b_u (no movie terms)" : "estimated by μ + b_i (the movie's baseline)";
+  protected movieFactors() {
+    return this.factors!;
   }
 
   protected state() {

@@ -32,9 +32,9 @@ import { DataError, type Dataset } from "../data/types.js";
 import { gatherInto } from "../engine/grid.js";
 import { StopRequested } from "../engine/scheduler.js";
 import { strideOf, type DenseRatings, type SgdCallbacks } from "../engine/trainer.js";
-import { cosineRow, FactorScorer, rowNorms } from "./factors.js";
+import { FactorScorer, ScoredFactorModel } from "./factors.js";
 import type { ArrayData } from "./io.js";
-import { Model, type FitOptions } from "./model.js";
+import type { FitOptions } from "./model.js";
 import type { ParamSpec } from "./params.js";
 
 /** Parameters every SGD factor model of this family shares (factors, epochs, init, decay, seed). */
@@ -99,11 +99,9 @@ export interface SvdppArrays {
   bi: Float32Array;
 }
 
-export class SVDpp extends Model {
+export class SVDpp extends ScoredFactorModel {
   readonly algo = "svdpp";
   private arrays: SvdppArrays | null = null;
-  private scorer: FactorScorer | null = null;
-  private qNorms: Float32Array | null = null;
 
   spec() {
     return { algo: "svdpp", description: "SVD++: biased MF with implicit feedback from the movies each user rated (Koren 2008)", params: SVDPP_PARAMS };
@@ -135,29 +133,12 @@ export class SVDpp extends Model {
 
   private async prepare(implicit: { ptr: Int32Array; idx: Int32Array }): Promise<void> {
     const a = this.arrays!;
-    this.qNorms = null;
     const U = await userVectors(a, implicit);
-    this.scorer = await FactorScorer.create({ mu: a.mu, stride: a.stride, P: U, Q: a.Q, bu: a.bu, bi: a.bi });
+    this.setScorer(await FactorScorer.create({ mu: a.mu, stride: a.stride, P: U, Q: a.Q, bu: a.bu, bi: a.bi }));
   }
 
-  predictDense(u: Int32Array, i: Int32Array, out: Float32Array): void {
-    this.scorer!.predict(u, i, out, this.ratingScale);
-  }
-
-  override scoreUser(u: number, out: Float32Array): void {
-    this.scorer!.scoreUser(u, out);
-  }
-
-  /** Cosine similarity of movie factors q_i · q_j / (‖q_i‖ ‖q_j‖) (0 for a zero vector). */
-  protected override similarityRow(i: number, out: Float32Array): void {
-    const { Q, stride } = this.arrays!;
-    this.qNorms ??= rowNorms(Q, stride);
-    cosineRow(Q, stride, this.qNorms, i, out);
-  }
-
-  protected override fallbackText(userKnown: boolean, movieKnown: boolean): string {
-    if (!userKnown && !movieKnown) return "estimated by the global mean μ";
-    return userKnown ? "estimated by μ + b_u (no movie terms)" : "estimated by μ + b_i (the movie's baseline)";
+  protected movieFactors() {
+    return this.arrays!;
   }
 
   protected state() {
