@@ -15,7 +15,6 @@ const rng = new Rng(5);
 const residual = Float32Array.from(R.rating, (r) => r - 3.6 + 0.3 * rng.normal());
 const L = loadPair(arena, R, residual);
 const byMovieValues = dense(R, residual, true);
-const byUserValues = dense(R, residual, false);
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 

@@ -8,23 +8,10 @@ import * as assert from "uvu/assert";
 import { CHUNK_RATINGS, Engine, KernelError, type Region } from "../../src/abi/index.js";
 import type { ImplicitFeedback, SvdppModel, SvdppParams, UserRatings } from "../../src/abi/kernels.js";
 import { Rng } from "../../src/data/rng.js";
+import { assertClose, assertSameBits } from "./assertions.js";
 
 const engine = await Engine.create({ bytes: 96 << 20 });
 const arena = engine.arena;
-
-/** |a − b| ≤ 1e-5·|b| + 1e-6 element by element (f32 kernel against an f64 reference). */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  assert.is(actual.length, expected.length, `${what}: length`);
-  for (let x = 0; x < expected.length; x++) {
-    const a = actual[x]!;
-    const b = expected[x]!;
-    if (!(Math.abs(a - b) <= 1e-5 * Math.abs(b) + 1e-6)) assert.unreachable(`${what}[${x}]: got ${a}, expected ${b}`);
-  }
-}
-
-function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length), what);
-}
 
 interface Problem {
   nUsers: number;

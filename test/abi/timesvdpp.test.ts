@@ -10,22 +10,10 @@ import {
   TIME_SVDPP_TERMS, type ImplicitFeedback, type TimeSvdppModel, type TimeSvdppParams, type UserRatings,
 } from "../../src/abi/kernels.js";
 import { Rng } from "../../src/data/rng.js";
+import { assertClose, assertSameBits } from "./assertions.js";
 
 const engine = await Engine.create({ bytes: 32 << 20 });
 const arena = engine.arena;
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  assert.is(actual.length, expected.length, `${what}: length`);
-  for (let x = 0; x < expected.length; x++) {
-    const a = actual[x]!;
-    const b = expected[x]!;
-    if (!(Math.abs(a - b) <= 1e-5 * Math.abs(b) + 1e-6)) assert.unreachable(`${what}[${x}]: got ${a}, expected ${b}`);
-  }
-}
-
-function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length), what);
-}
 
 const ARRAYS = ["P", "AP", "Q", "Y", "bu", "alpha", "cu", "bi", "biBin", "but", "cut"] as const;
 type ArrayName = (typeof ARRAYS)[number];
