@@ -31,7 +31,6 @@ const DATA_DIR = fileURLToPath(new URL("../../bench/.data/", import.meta.url));
 const GENERATE_MODULE = new URL("../src/data/generate.js", import.meta.url).href;
 const USAGE = "usage: npm run bench -- ingest [--ratings N] [--threads T] [--reps R] [--seed S] [--keep]";
 const MB = 1e6;
-const MIB = 2 ** 20;
 
 const LABELS = ["ingest", "parse", "parse 1 thread", "hash", "write"] as const;
 type Label = (typeof LABELS)[number];

@@ -15,7 +15,7 @@ import { releaseUnusedMemory } from "../engine/release.js";
 import type { TrainingOptions } from "../engine/trainer.js";
 import type { Dataset, RawId, RawIds } from "../data/types.js";
 import { DataError } from "../data/types.js";
-import { readModelFile, writeModelFile, type ArrayData, type ModelHeader } from "./io.js";
+import { writeModelFile, type ArrayData, type ModelHeader } from "./io.js";
 import { activeParams, resolveParams, type ParamSpec, type Params } from "./params.js";
 
 export interface EpochInfo {
