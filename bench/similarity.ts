@@ -19,7 +19,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { GENERATE_DEFAULTS } from "../src/data/generate.js";
 import type { Dataset } from "../src/data/types.js";
-import { fitBiases, ratingsByUser, Similarity, SIMILARITY_KINDS, type SimilarityKind } from "../src/models/similarity.js";
+import { fitBiases, Similarity, SIMILARITY_KINDS, type SimilarityKind } from "../src/models/similarity.js";
 import { cachedDataset, secondsSince, summarize, writeResults, type Run } from "./lib.js";
 
 const USAGE = "usage: npm run bench -- similarity [--ratings N] [--users U[,U2]] [--k K] [--threads T[,T2]] [--reps R] [--seed S] [--sim NAME]";
@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<void> {
     for (let rep = 0; rep < reps; rep++) {
       for (const threads of threadCounts) {
         t0 = process.hrtime.bigint();
-        const similarity = await Similarity.create(ratingsByUser(ds), { sim, baseline, threads });
+        const similarity = await Similarity.fromDataset(ds, { sim, baseline, threads });
         const layout = secondsSince(t0);
         t0 = process.hrtime.bigint();
         const cpu0 = cpuSeconds();

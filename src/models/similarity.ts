@@ -28,8 +28,8 @@ import {
   type CsrRegions, type KeyCsrRegions, type SimilarityKind, type SimilarityParams,
 } from "../abi/kernels.js";
 import { MAX_PAGES, PAGE_BYTES } from "../abi/wasm.js";
-import { csrByUser, csrPair, mapValues, type Csr, type CsrPair } from "../data/csr.js";
-import { DataError, type Dataset } from "../data/types.js";
+import { csrByUser, type Csr, type CsrPair } from "../data/csr.js";
+import { DataError, type Dataset, type Ratings } from "../data/types.js";
 import { EnginePool } from "../engine/pool.js";
 import { topKTask, upperTask, type TriangleLayout } from "../engine/similarity-tasks.js";
 import type { Task } from "../engine/handlers.js";
@@ -190,37 +190,63 @@ export class Similarity {
     private readonly movies: Side,
     /** Pair updates of each movie row of the upper triangle. */
     private readonly work: { perRow: Float64Array; total: number },
-    /** What the user side still needs from the CSR pair, until it is first used. */
-    private pending: { userToMovie: Int32Array; movieVal: Float32Array } | null,
     private readonly threads: number | undefined,
   ) {
     this.params = params;
   }
 
-  /** Over a dataset's ratings; fits the baseline by ALS (`baseline` settings) when pearson-baseline needs it. */
+  /**
+   * Over a dataset's ratings; fits the baseline by ALS (`baseline` settings) when pearson-baseline
+   * needs it. The layouts are written straight from the rating columns into the engine.
+   */
   static async fromDataset(train: Dataset, opts: SimilarityOptions & { baselineSettings?: BaselineSettings } = {}): Promise<Similarity> {
     const kind = opts.sim ?? "pearson-baseline";
     const baseline = opts.baseline ?? (kind === "pearson-baseline" ? await fitBiases(train, opts.baselineSettings) : null);
-    return Similarity.create(ratingsByUser(train), { ...opts, baseline });
+    const params = resolveSimilarity({ ...opts, baseline });
+    checkThreads(opts.threads);
+    const nUsers = train.users.length;
+    const nMovies = train.movies.length;
+    const b = checkedBaseline(params.kind, baseline, nUsers, nMovies);
+    return Similarity.open(nUsers, nMovies, train.ratings.user.length, params, opts.threads,
+      (engine, l) => layoutFromColumns(engine, l, train.ratings, b));
   }
 
   /** Over ratings given as CSR by user (each row's movies ascending, values the ratings). */
   static async create(ratings: Csr, opts: SimilarityOptions = {}): Promise<Similarity> {
     const params = resolveSimilarity(opts);
-    if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
-      throw new DataError(`threads must be a whole number ≥ 1 (got ${opts.threads})`);
-    }
-    checkAscending(ratings);
-    const values = similarityValues(ratings, params.kind, opts.baseline ?? null);
-    const pair = csrPair(values);
-    const nUsers = ratings.nRows;
-    const nMovies = ratings.nCols;
+    checkThreads(opts.threads);
+    const b = checkedBaseline(params.kind, opts.baseline ?? null, ratings.nRows, ratings.nCols);
+    return Similarity.open(ratings.nRows, ratings.nCols, ratings.idx.length, params, opts.threads,
+      (engine, l) => layoutFromCsr(engine, l, ratings, b));
+  }
+
+  /** An engine sized for the problem, its movie side filled by `fill` (which returns each row's work). */
+  private static async open(
+    nUsers: number, nMovies: number, nnz: number, params: SimilarityParams, threads: number | undefined,
+    fill: (engine: Engine, l: CoRatingRegions) => Float64Array,
+  ): Promise<Similarity> {
     const lanes = ACCUMULATOR_LANES[SIMILARITY_LAYOUT[params.kind]];
-    const bytes = coRatingBytes(pair) + (4 * lanes + 5) * nMovies + (1 << 20);
+    const bytes = coRatingSize(nUsers, nMovies, nnz) + (4 * lanes + 5) * nMovies + (1 << 20);
     const engine = await Engine.create({ bytes, maximumBytes: MAX_PAGES * PAGE_BYTES });
-    const side: Side = { ...loadCoRatings(engine, pair), ...scratch(engine, nMovies, lanes) };
-    return new Similarity(engine, nUsers, nMovies, params, side, upperWork(pair),
-      { userToMovie: pair.userToMovie, movieVal: pair.byMovie.val }, opts.threads);
+    try {
+      const { arena } = engine;
+      const l: CoRatingRegions = {
+        key: { nRows: nMovies, nCols: nUsers, ptr: arena.array("i32", nMovies + 1), idx: arena.array("i32", nnz), cross: arena.array("i32", nnz) },
+        other: { nRows: nUsers, nCols: nMovies, ptr: arena.array("i32", nUsers + 1), idx: arena.array("i32", nnz), val: arena.array("f32", nnz) },
+      };
+      // Each row also finalizes the columns after it.
+      const perRow = fill(engine, l);
+      let total = 0;
+      for (let i = 0; i < nMovies; i++) {
+        perRow[i]! += nMovies - i;
+        total += perRow[i]!;
+      }
+      const side: Side = { ...l, ...scratch(engine, nMovies, lanes) };
+      return new Similarity(engine, nUsers, nMovies, params, side, { perRow, total }, threads);
+    } catch (err) {
+      engine.close();
+      throw err;
+    }
   }
 
   /** sim(i, j) for every movie j (sim(i, i) = 1). */
@@ -339,20 +365,34 @@ export class Similarity {
     }
   }
 
-  /** The user side (by-user rows as keys over the by-movie CSR), copied in at first use. */
+  /**
+   * The user side (by-user rows as keys over the by-movie CSR), built at first use: its cross
+   * indices invert the movie side's, its values are the by-user values in by-movie order.
+   */
   private userSide(): Side {
     if (this.users) return this.users;
     if (this.busy) throw new DataError("this similarity is busy computing topMovies", "wait for it to finish");
     const { arena } = this.engine;
     const m = this.movies;
-    const { userToMovie, movieVal } = this.pending!;
+    const nnz = m.key.idx.length;
+    const userToMovie = arena.array("i32", nnz);
+    const movieVal = arena.array("f32", nnz);
     const lanes = ACCUMULATOR_LANES[SIMILARITY_LAYOUT[this.params.kind]];
+    const rest = scratch(this.engine, this.nUsers, lanes);
+    const cross = arena.view(m.key.cross);
+    const val = arena.view(m.other.val);
+    const back = arena.view(userToMovie);
+    const byMovie = arena.view(movieVal);
+    for (let k = 0; k < nnz; k++) {
+      const e = cross[k]!;
+      back[e] = k;
+      byMovie[k] = val[e]!;
+    }
     this.users = {
-      key: { nRows: this.nUsers, nCols: this.nMovies, ptr: m.other.ptr, idx: m.other.idx, cross: arena.copyIn(userToMovie) },
-      other: { nRows: this.nMovies, nCols: this.nUsers, ptr: m.key.ptr, idx: m.key.idx, val: arena.copyIn(movieVal) },
-      ...scratch(this.engine, this.nUsers, lanes),
+      key: { nRows: this.nUsers, nCols: this.nMovies, ptr: m.other.ptr, idx: m.other.idx, cross: userToMovie },
+      other: { nRows: this.nMovies, nCols: this.nUsers, ptr: m.key.ptr, idx: m.key.idx, val: movieVal },
+      ...rest,
     };
-    this.pending = null;
     return this.users;
   }
 
@@ -380,21 +420,146 @@ export function resolveSimilarity(opts: SimilarityOptions): SimilarityParams {
   return { kind, minSupport, shrinkage };
 }
 
-/** The values the kernels correlate: residuals from the baseline for pearson-baseline, else the ratings. */
-function similarityValues(ratings: Csr, kind: SimilarityKind, b: Biases | null): Csr {
-  if (kind !== "pearson-baseline") return ratings;
-  if (b!.bu.length !== ratings.nRows || b!.bi.length !== ratings.nCols) {
-    throw new DataError(`the baseline has ${b!.bu.length} users and ${b!.bi.length} movies, the ratings ${ratings.nRows} and ${ratings.nCols}`);
+/** The baseline whose residuals pearson-baseline correlates (null for the other kinds), checked against the problem's shape. */
+function checkedBaseline(kind: SimilarityKind, b: Biases | null, nUsers: number, nMovies: number): Biases | null {
+  if (kind !== "pearson-baseline") return null;
+  if (b!.bu.length !== nUsers || b!.bi.length !== nMovies) {
+    throw new DataError(`the baseline has ${b!.bu.length} users and ${b!.bi.length} movies, the ratings ${nUsers} and ${nMovies}`);
   }
-  return mapValues(ratings, (u, i, r) => r - b!.mu - b!.bu[u]! - b!.bi[i]!);
+  return b;
 }
 
-function checkAscending(m: Csr): void {
-  for (let r = 0; r < m.nRows; r++) {
-    for (let e = m.ptr[r]! + 1; e < m.ptr[r + 1]!; e++) {
-      if (m.idx[e]! <= m.idx[e - 1]!) throw new DataError(`row ${r} of the ratings is not in ascending column order (or rates a movie twice)`);
+function checkThreads(threads: number | undefined): void {
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new DataError(`threads must be a whole number ≥ 1 (got ${threads})`);
+  }
+}
+
+/** The movie side of a co-rating problem in the engine: keys by movie over the by-user layout. */
+interface CoRatingRegions {
+  key: KeyCsrRegions;
+  other: CsrRegions;
+}
+
+/**
+ * Fills the regions from a CSR by user: the by-user layout as given (values replaced by residuals
+ * when `b` is given), the by-movie layout by a counting sort (each movie's raters ascending), and
+ * the pair updates of each movie row of the upper triangle from its raters' later entries.
+ */
+function layoutFromCsr(engine: Engine, l: CoRatingRegions, r: Csr, b: Biases | null): Float64Array {
+  const { arena } = engine;
+  const { nRows, nCols, ptr, idx, val } = r;
+  const nnz = idx.length;
+  if (ptr.length !== nRows + 1 || ptr[0] !== 0 || ptr[nRows] !== nnz || val.length !== nnz) {
+    throw new DataError(`the ratings' row offsets do not match their ${nnz} entries`);
+  }
+  arena.view(l.other.ptr).set(ptr);
+  arena.view(l.other.idx).set(idx);
+  const otherVal = arena.view(l.other.val);
+  const keyPtr = arena.view(l.key.ptr);
+  keyPtr.fill(0);
+  for (let u = 0; u < nRows; u++) {
+    let prev = -1;
+    const end = ptr[u + 1]!;
+    for (let e = ptr[u]!; e < end; e++) {
+      const c = idx[e]!;
+      if (!(c > prev)) throw new DataError(`row ${u} of the ratings is not in ascending column order (or rates a movie twice)`);
+      if (c >= nCols) throw new DataError(`row ${u} of the ratings has column ${c}, outside 0..${nCols - 1}`);
+      prev = c;
+      keyPtr[c + 1]!++;
+      otherVal[e] = b ? val[e]! - b.mu - b.bu[u]! - b.bi[c]! : val[e]!;
     }
   }
+  for (let c = 0; c < nCols; c++) keyPtr[c + 1]! += keyPtr[c]!;
+  const fill = keyPtr.slice(0, nCols);
+  const keyOther = arena.view(l.key.idx);
+  const cross = arena.view(l.key.cross);
+  const perRow = new Float64Array(nCols);
+  for (let u = 0; u < nRows; u++) {
+    const end = ptr[u + 1]!;
+    for (let e = ptr[u]!; e < end; e++) {
+      const c = idx[e]!;
+      const at = fill[c]!++;
+      keyOther[at] = u;
+      cross[at] = e;
+      perRow[c]! += end - e - 1;
+    }
+  }
+  return perRow;
+}
+
+/**
+ * Fills the regions from rating columns in one pass over the ratings in (movie, user) order: that
+ * order is the by-movie layout, and appending each rating to its user's row gives the by-user
+ * layout with each row's movies ascending. Ratings already in that order (generated and ingested
+ * Netflix data) need no sort; others are put in it by two counting sorts.
+ */
+function layoutFromColumns(engine: Engine, l: CoRatingRegions, ratings: Ratings, b: Biases | null): Float64Array {
+  const { arena } = engine;
+  const { user, movie, rating } = ratings;
+  const n = user.length;
+  const nUsers = l.other.nRows;
+  const nMovies = l.key.nRows;
+  const userPtr = arena.view(l.other.ptr);
+  const keyPtr = arena.view(l.key.ptr);
+  userPtr.fill(0);
+  keyPtr.fill(0);
+  let sorted = true;
+  for (let k = 0; k < n; k++) {
+    const u = user[k]!;
+    const c = movie[k]!;
+    if (!(u >= 0 && u < nUsers)) throw new DataError(`user index ${u} of rating ${k} is outside 0..${nUsers - 1}`);
+    if (!(c >= 0 && c < nMovies)) throw new DataError(`movie index ${c} of rating ${k} is outside 0..${nMovies - 1}`);
+    userPtr[u + 1]!++;
+    keyPtr[c + 1]!++;
+    if (k > 0 && (c < movie[k - 1]! || (c === movie[k - 1]! && u <= user[k - 1]!))) sorted = false;
+  }
+  for (let u = 0; u < nUsers; u++) userPtr[u + 1]! += userPtr[u]!;
+  for (let c = 0; c < nMovies; c++) keyPtr[c + 1]! += keyPtr[c]!;
+  const order = sorted ? null : movieUserOrder(user, movie, userPtr, keyPtr);
+  const fill = userPtr.slice(0, nUsers);
+  const otherIdx = arena.view(l.other.idx);
+  const otherVal = arena.view(l.other.val);
+  const keyOther = arena.view(l.key.idx);
+  const cross = arena.view(l.key.cross);
+  for (let p = 0; p < n; p++) {
+    const k = order === null ? p : order[p]!;
+    const u = user[k]!;
+    const at = fill[u]!++;
+    otherIdx[at] = movie[k]!;
+    otherVal[at] = rating[k]!;
+    keyOther[p] = u;
+    cross[p] = at;
+  }
+  // The by-user rows in order: residuals, and each rating's later entries (its row's work).
+  const perRow = new Float64Array(nMovies);
+  for (let u = 0; u < nUsers; u++) {
+    const end = userPtr[u + 1]!;
+    let prev = -1;
+    for (let e = userPtr[u]!; e < end; e++) {
+      const c = otherIdx[e]!;
+      if (c === prev) throw new DataError(`user ${u} rates movie ${c} more than once`);
+      prev = c;
+      perRow[c]! += end - e - 1;
+      if (b) otherVal[e] = otherVal[e]! - b.mu - b.bu[u]! - b.bi[c]!;
+    }
+  }
+  return perRow;
+}
+
+/** Rating indices in (movie, user) order (stable): a counting sort by user, then one by movie. */
+function movieUserOrder(user: Int32Array, movie: Int32Array, userPtr: Int32Array, moviePtr: Int32Array): Int32Array {
+  const n = user.length;
+  const byUser = new Int32Array(n);
+  const fillU = userPtr.slice(0, userPtr.length - 1);
+  for (let k = 0; k < n; k++) byUser[fillU[user[k]!]!++] = k;
+  const order = new Int32Array(n);
+  const fillM = moviePtr.slice(0, moviePtr.length - 1);
+  for (let p = 0; p < n; p++) {
+    const k = byUser[p]!;
+    order[fillM[movie[k]!]!++] = k;
+  }
+  return order;
 }
 
 function checkK(k: number): void {
@@ -408,7 +573,12 @@ function scratch(engine: Engine, nCols: number, lanes: number): { acc: Region<"f
 
 /** Bytes of the co-rating layout loadCoRatings copies into an engine. */
 export function coRatingBytes(pair: CsrPair): number {
-  return 4 * (pair.byUser.nRows + pair.byUser.nCols + 2 + 5 * pair.byUser.idx.length);
+  return coRatingSize(pair.byUser.nRows, pair.byUser.nCols, pair.byUser.idx.length);
+}
+
+/** Bytes of a co-rating layout of nnz ratings, with room for the user side's cross indices. */
+function coRatingSize(nUsers: number, nMovies: number, nnz: number): number {
+  return 4 * (nUsers + nMovies + 2 + 5 * nnz);
 }
 
 /**

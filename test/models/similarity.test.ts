@@ -1,6 +1,7 @@
 /** The similarity API (src/models/similarity.ts): every movie's top-k on 1 and 2 threads, user rows, errors. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { withRatings } from "../../src/data/split.js";
 import { DataError } from "../../src/data/types.js";
 import { fitBiases, movieSimilarities, neighboursOf, ratingsByUser, Similarity, type Neighbours } from "../../src/models/similarity.js";
 import { planted } from "./fixtures.js";
@@ -60,6 +61,32 @@ test("movieSimilarities (one movie from a dataset, its raters' ratings only) equ
     assert.equal(Array.from(one), Array.from(full.movieRow(i)), `movie ${i}`);
   }
   await full.close();
+});
+
+test("fromDataset gives the same results for ratings in (movie, user) order, shuffled, and as a CSR by user", async () => {
+  const { user, movie, rating, day } = train.ratings;
+  const shuffled = Array.from(user.keys()).sort((a, b) => ((a * 7919) % 1009) - ((b * 7919) % 1009) || a - b);
+  const sorted = Array.from(user.keys()).sort((a, b) => movie[a]! - movie[b]! || user[a]! - user[b]!);
+  const reorder = (order: number[]) => withRatings(train, {
+    user: Int32Array.from(order, (k) => user[k]!), movie: Int32Array.from(order, (k) => movie[k]!),
+    rating: Float32Array.from(order, (k) => rating[k]!), day: Int32Array.from(order, (k) => day[k]!),
+  }, {});
+  const reference = await Similarity.create(ratings, { baseline, threads: 1 });
+  const want = await reference.topMovies(10);
+  for (const [what, order] of [["shuffled", shuffled], ["sorted", sorted]] as const) {
+    const sim = await Similarity.fromDataset(reorder(order), { baseline, threads: 1 });
+    same(await sim.topMovies(10), want, what);
+    assert.equal(Array.from(sim.userRows(Int32Array.of(3))), Array.from(reference.userRows(Int32Array.of(3))), `${what}: user rows`);
+    await sim.close();
+  }
+  await reference.close();
+  const twice = [...sorted.slice(0, 5), sorted[4]!, ...sorted.slice(5)];
+  try {
+    await Similarity.fromDataset(reorder(twice), { baseline, threads: 1 });
+    assert.unreachable("should refuse");
+  } catch (err) {
+    assert.match((err as Error).message, /rates movie \d+ more than once/);
+  }
 });
 
 test("bad options and indices are refused with what is allowed", async () => {
