@@ -45,7 +45,8 @@
 //                                 r0..r1−1), read by triangleTopK (with scratch rows f32 and mask
 //                                 u8 of TOPK_BLOCK × n)
 //
-// Accumulation has a v128 path (one vector add per co-rating) and a scalar twin doing the same f32
+// Accumulation has a v128 path (one vector add per co-rating; the products layout takes a rater's
+// entries four at a time, multiplying four values at once) and a scalar twin doing the same f32
 // multiplies and adds lane by lane, so both give bit-identical sums. Finalize and top-k have one
 // path: they touch each column once per row, against accumulation's Σ over raters of their
 // rating counts, and finalize computes in f64.
@@ -135,6 +136,32 @@ function layoutOfKind(kind: i32): i32 {
 }
 
 /**
+ * Adds the four co-ratings (x, y_j) at columns c_j (i32x4 at idx, values at val) of the products
+ * layout, the same f32 products and sums as addPair: (1, x·y_j, x·x, y_j·y_j) with
+ * xs = splat(x), oneX2 = (1, x·x, 1, x·x). False (and nothing added) if a column is ≥ limit.
+ */
+// @ts-ignore: decorator
+@inline function addProducts4(accPtr: usize, idx: usize, val: usize, xs: v128, oneX2: v128, limit: v128): bool {
+  const c = v128.load(idx);
+  if (v128.any_true(i32x4.ge_u(c, limit))) return false;
+  const y = v128.load(val);
+  const xy = f32x4.mul(y, xs);
+  const yy = f32x4.mul(y, y);
+  // (x·y0, y0², x·y1, y1²) and the same for lanes 2, 3; each interleaved with (1, x²).
+  const lo = v128.shuffle<f32>(xy, yy, 0, 4, 1, 5);
+  const hi = v128.shuffle<f32>(xy, yy, 2, 6, 3, 7);
+  const p0 = accPtr + (<usize>i32x4.extract_lane(c, 0) << 4);
+  const p1 = accPtr + (<usize>i32x4.extract_lane(c, 1) << 4);
+  const p2 = accPtr + (<usize>i32x4.extract_lane(c, 2) << 4);
+  const p3 = accPtr + (<usize>i32x4.extract_lane(c, 3) << 4);
+  v128.store(p0, f32x4.add(v128.load(p0), v128.shuffle<f32>(oneX2, lo, 0, 4, 1, 5)));
+  v128.store(p1, f32x4.add(v128.load(p1), v128.shuffle<f32>(oneX2, lo, 2, 6, 3, 7)));
+  v128.store(p2, f32x4.add(v128.load(p2), v128.shuffle<f32>(oneX2, hi, 0, 4, 1, 5)));
+  v128.store(p3, f32x4.add(v128.load(p3), v128.shuffle<f32>(oneX2, hi, 2, 6, 3, 7)));
+  return true;
+}
+
+/**
  * The accumulation of one key row (see the header); `upper` takes, from each rater's row, only
  * the entries after the rating itself.
  */
@@ -159,6 +186,16 @@ function layoutOfKind(kind: i32): i32 {
     let idx = otherIdxPtr + (<usize>from << 2);
     let val = otherValPtr + (<usize>from << 2);
     const idxEnd = otherIdxPtr + (<usize>rowEnd << 2);
+    if (layout == LAYOUT_PRODUCTS && simd) {
+      const xs = f32x4.splat(x);
+      const xx = x * x;
+      const oneX2 = f32x4(1, xx, 1, xx);
+      const limit = i32x4.splat(nCols);
+      const idxEnd4 = idx + ((idxEnd - idx) & ~(<usize>15));
+      for (; idx < idxEnd4; idx += 16, val += 16) {
+        if (!addProducts4(accPtr, idx, val, xs, oneX2, limit)) return STATUS_INDEX_OUT_OF_RANGE;
+      }
+    }
     for (; idx < idxEnd; idx += 4, val += 4) {
       const c = load<i32>(idx);
       if (<u32>c >= <u32>nCols) return STATUS_INDEX_OUT_OF_RANGE;
