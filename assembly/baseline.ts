@@ -33,18 +33,36 @@ export function biasResidualSums(
   if (status != STATUS_OK) return status;
   status = checkCount(n) | checkCount(nKey) | checkCount(nOther);
   if (status != STATUS_OK) return status;
+  // A run of ratings with the same key (every movie's ratings, in movie-sorted data) is summed in
+  // registers and stored once: the same additions in the same order, without a store-to-load chain.
+  let run = -1;
+  let sum: f64 = 0;
+  let count: i32 = 0;
   for (let j = 0; j < n; j++) {
     const at = <usize>j << 2;
     const k = load<i32>(keyPtr + at);
     const o = load<i32>(otherPtr + at);
-    if (<u32>k >= <u32>nKey || <u32>o >= <u32>nOther) return STATUS_INDEX_OUT_OF_RANGE;
-    const residual = <f64>load<f32>(ratingPtr + at) - mu - <f64>load<f32>(otherBiasPtr + (<usize>o << 2));
-    const sumAt = sumsPtr + (<usize>k << 3);
-    store<f64>(sumAt, load<f64>(sumAt) + residual);
-    const countAt = countsPtr + (<usize>k << 2);
-    store<i32>(countAt, load<i32>(countAt) + 1);
+    if (<u32>k >= <u32>nKey || <u32>o >= <u32>nOther) {
+      if (run >= 0) storeRun(sumsPtr, countsPtr, run, sum, count);
+      return STATUS_INDEX_OUT_OF_RANGE;
+    }
+    if (k != run) {
+      if (run >= 0) storeRun(sumsPtr, countsPtr, run, sum, count);
+      run = k;
+      sum = load<f64>(sumsPtr + (<usize>k << 3));
+      count = load<i32>(countsPtr + (<usize>k << 2));
+    }
+    sum += <f64>load<f32>(ratingPtr + at) - mu - <f64>load<f32>(otherBiasPtr + (<usize>o << 2));
+    count++;
   }
+  if (run >= 0) storeRun(sumsPtr, countsPtr, run, sum, count);
   return STATUS_OK;
+}
+
+// @ts-ignore: decorator
+@inline function storeRun(sumsPtr: usize, countsPtr: usize, k: i32, sum: f64, count: i32): void {
+  store<f64>(sumsPtr + (<usize>k << 3), sum);
+  store<i32>(countsPtr + (<usize>k << 2), count);
 }
 
 export function biasSolve(nKey: i32, reg: f64, sumsPtr: usize, countsPtr: usize, keyBiasPtr: usize): i32 {

@@ -65,31 +65,7 @@ export class Baseline extends Model {
   }
 
   private async fitAls(train: Dataset, epochs: number, regU: number, regI: number, opts: FitOptions): Promise<void> {
-    const { user, movie, rating } = train.ratings;
-    const n = user.length;
-    const nUsers = train.users.length;
-    const nMovies = train.movies.length;
-    this.mu = mean(rating);
-    const bytes = 12 * n + 16 * (nUsers + nMovies) + (1 << 20);
-    const engine = await Engine.create({ bytes, maximumBytes: bytes });
-    const { arena } = engine;
-    const data = { user: arena.copyIn<"i32">(user), movie: arena.copyIn<"i32">(movie), rating: arena.copyIn<"f32">(rating) };
-    const model = { nUsers, nMovies, bu: arena.zeros("f32", nUsers), bi: arena.zeros("f32", nMovies) };
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const t0 = performance.now();
-      engine.biasHalfStep("movie", data, model, { mu: this.mu, reg: regI });
-      engine.biasHalfStep("user", data, model, { mu: this.mu, reg: regU });
-      if (opts.onEpoch) {
-        const bu = arena.view(model.bu);
-        const bi = arena.view(model.bi);
-        let se = 0;
-        for (let r = 0; r < n; r++) se += (rating[r]! - this.mu - bu[user[r]!]! - bi[movie[r]!]!) ** 2;
-        opts.onEpoch({ epoch, epochs, trainRmse: Math.sqrt(se / n), validRmse: null, seconds: (performance.now() - t0) / 1000 });
-      }
-    }
-    this.bu = arena.copyOut(model.bu);
-    this.bi = arena.copyOut(model.bi);
-    engine.close();
+    ({ mu: this.mu, bu: this.bu, bi: this.bi } = await alsBiases(train, { epochs, regU, regI }, opts.onEpoch));
   }
 
   private async prepare(): Promise<void> {
@@ -117,5 +93,42 @@ export class Baseline extends Model {
     this.mu = scalars.mu!;
     this.bu = arrays.bu as Float32Array;
     this.bi = arrays.bi as Float32Array;
+  }
+}
+
+/**
+ * μ (the mean rating) and the biases b_u, b_i fitted by ALS from zero biases, `epochs` times the
+ * movie half-step then the user half-step (see assembly/baseline.ts); `onEpoch` gets the training
+ * RMSE after each epoch.
+ */
+export async function alsBiases(
+  train: Dataset, s: { epochs: number; regU: number; regI: number }, onEpoch?: FitOptions["onEpoch"],
+): Promise<{ mu: number; bu: Float32Array; bi: Float32Array }> {
+  const { user, movie, rating } = train.ratings;
+  const n = user.length;
+  const nUsers = train.users.length;
+  const nMovies = train.movies.length;
+  const mu = mean(rating);
+  const bytes = 12 * n + 16 * (nUsers + nMovies) + (1 << 20);
+  const engine = await Engine.create({ bytes, maximumBytes: bytes });
+  try {
+    const { arena } = engine;
+    const data = { user: arena.copyIn<"i32">(user), movie: arena.copyIn<"i32">(movie), rating: arena.copyIn<"f32">(rating) };
+    const model = { nUsers, nMovies, bu: arena.zeros("f32", nUsers), bi: arena.zeros("f32", nMovies) };
+    for (let epoch = 1; epoch <= s.epochs; epoch++) {
+      const t0 = performance.now();
+      engine.biasHalfStep("movie", data, model, { mu, reg: s.regI });
+      engine.biasHalfStep("user", data, model, { mu, reg: s.regU });
+      if (onEpoch) {
+        const bu = arena.view(model.bu);
+        const bi = arena.view(model.bi);
+        let se = 0;
+        for (let r = 0; r < n; r++) se += (rating[r]! - mu - bu[user[r]!]! - bi[movie[r]!]!) ** 2;
+        onEpoch({ epoch, epochs: s.epochs, trainRmse: Math.sqrt(se / n), validRmse: null, seconds: (performance.now() - t0) / 1000 });
+      }
+    }
+    return { mu, bu: arena.copyOut(model.bu), bi: arena.copyOut(model.bi) };
+  } finally {
+    engine.close();
   }
 }

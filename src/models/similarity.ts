@@ -33,7 +33,7 @@ import { DataError, type Dataset, type Ratings } from "../data/types.js";
 import { EnginePool } from "../engine/pool.js";
 import { topKTask, upperTask, type TriangleLayout } from "../engine/similarity-tasks.js";
 import type { Task } from "../engine/handlers.js";
-import { Baseline } from "./baseline.js";
+import { alsBiases } from "./baseline.js";
 import { mean } from "./means.js";
 
 export { SIMILARITY_KINDS, type SimilarityKind } from "../abi/kernels.js";
@@ -86,16 +86,8 @@ export function neighboursOf(nb: Neighbours, x: number): { idx: Int32Array; scor
 }
 
 /** Fits μ, b_u, b_i by ALS (the `baseline` model's method) for pearson-baseline. */
-export async function fitBiases(train: Dataset, s: BaselineSettings = SIMILARITY_BASELINE): Promise<Biases> {
-  const model = await new BiasFit({ method: "als", epochs: s.epochs, regU: s.regU, regI: s.regI }).fit(train);
-  return model.biases();
-}
-
-class BiasFit extends Baseline {
-  biases(): Biases {
-    const { arrays, scalars } = this.state();
-    return { mu: scalars.mu!, bu: (arrays.bu as Float32Array).slice(), bi: (arrays.bi as Float32Array).slice() };
-  }
+export function fitBiases(train: Dataset, s: BaselineSettings = SIMILARITY_BASELINE): Promise<Biases> {
+  return alsBiases(train, s);
 }
 
 /**
