@@ -31,6 +31,7 @@ import { MAX_PAGES, PAGE_BYTES } from "../abi/wasm.js";
 import { csrByUser, type Csr, type CsrPair } from "../data/csr.js";
 import { DataError, type Dataset, type Ratings } from "../data/types.js";
 import { EnginePool } from "../engine/pool.js";
+import { releaseUnusedMemory } from "../engine/release.js";
 import { topKTask, upperTask, type TriangleLayout } from "../engine/similarity-tasks.js";
 import type { Task } from "../engine/handlers.js";
 import { alsBiases } from "./baseline.js";
@@ -86,8 +87,11 @@ export function neighboursOf(nb: Neighbours, x: number): { idx: Int32Array; scor
 }
 
 /** Fits μ, b_u, b_i by ALS (the `baseline` model's method) for pearson-baseline. */
-export function fitBiases(train: Dataset, s: BaselineSettings = SIMILARITY_BASELINE): Promise<Biases> {
-  return alsBiases(train, s);
+export async function fitBiases(train: Dataset, s: BaselineSettings = SIMILARITY_BASELINE): Promise<Biases> {
+  const biases = await alsBiases(train, s);
+  // Its engine's memory (12 bytes per rating) goes back before the similarity's is allocated.
+  if (train.ratings.user.length >= LARGE_RATINGS) releaseUnusedMemory();
+  return biases;
 }
 
 /**
@@ -147,6 +151,8 @@ export function ratingMeans(r: Csr): { userMean: Float32Array; movieMean: Float3
   return { userMean, movieMean };
 }
 
+/** Ratings from which a finished engine's memory is returned at once (a full collection costs milliseconds). */
+const LARGE_RATINGS = 1_000_000;
 /** Pair updates below which topMovies stays on the calling thread (worker start-up costs more). */
 const PARALLEL_WORK = 50_000_000;
 /** Row-range tasks per thread for the triangle: enough for the pool to balance uneven rows. */
@@ -182,6 +188,8 @@ export class Similarity {
     private readonly movies: Side,
     /** Pair updates of each movie row of the upper triangle. */
     private readonly work: { perRow: Float64Array; total: number },
+    /** The engine's movie rows and columns: movies by rating count (see popularityOrder). */
+    private readonly order: MovieOrder,
     private readonly threads: number | undefined,
   ) {
     this.params = params;
@@ -215,7 +223,7 @@ export class Similarity {
   /** An engine sized for the problem, its movie side filled by `fill` (which returns each row's work). */
   private static async open(
     nUsers: number, nMovies: number, nnz: number, params: SimilarityParams, threads: number | undefined,
-    fill: (engine: Engine, l: CoRatingRegions) => Float64Array,
+    fill: (engine: Engine, l: CoRatingRegions) => { perRow: Float64Array; order: MovieOrder },
   ): Promise<Similarity> {
     const lanes = ACCUMULATOR_LANES[SIMILARITY_LAYOUT[params.kind]];
     const bytes = coRatingSize(nUsers, nMovies, nnz) + (4 * lanes + 5) * nMovies + (1 << 20);
@@ -227,14 +235,14 @@ export class Similarity {
         other: { nRows: nUsers, nCols: nMovies, ptr: arena.array("i32", nUsers + 1), idx: arena.array("i32", nnz), val: arena.array("f32", nnz) },
       };
       // Each row also finalizes the columns after it.
-      const perRow = fill(engine, l);
+      const { perRow, order } = fill(engine, l);
       let total = 0;
       for (let i = 0; i < nMovies; i++) {
         perRow[i]! += nMovies - i;
         total += perRow[i]!;
       }
       const side: Side = { ...l, ...scratch(engine, nMovies, lanes) };
-      return new Similarity(engine, nUsers, nMovies, params, side, { perRow, total }, threads);
+      return new Similarity(engine, nUsers, nMovies, params, side, { perRow, total }, order, threads);
     } catch (err) {
       engine.close();
       throw err;
@@ -244,7 +252,9 @@ export class Similarity {
   /** sim(i, j) for every movie j (sim(i, i) = 1). */
   movieRow(i: number): Float32Array {
     this.checkIndex("movie", i, this.nMovies);
-    return this.rows(this.movies, Int32Array.of(i), true, 0).dense!;
+    const { toInner } = this.order;
+    const row = this.rows(this.movies, Int32Array.of(toInner[i]!), true, 0).dense!;
+    return Float32Array.from(toInner, (r) => row[r]!);
   }
 
   /** Dense rows sim(u, v) for the given users, row-major (us.length × nUsers; sim(u, u) = 1). */
@@ -272,7 +282,9 @@ export class Similarity {
   topMoviesOf(is: Int32Array, k: number): Neighbours {
     for (const i of is) this.checkIndex("movie", i, this.nMovies);
     checkK(k);
-    return this.rows(this.movies, is, false, k).top!;
+    const { toInner } = this.order;
+    const inner = this.rows(this.movies, Int32Array.from(is, (i) => toInner[i]!), false, k + 1).top!;
+    return this.outerLists(inner, is, Math.min(k, this.nMovies - 1));
   }
 
   /**
@@ -287,9 +299,12 @@ export class Similarity {
     if (8 * n * kk > MAX_TOP_BYTES) {
       throw new DataError(`${kk} neighbours for each of ${n} movies would take ${Math.round((8 * n * kk) / 2 ** 20)} MiB`, "keep fewer neighbours per movie");
     }
+    // One more than asked: a tie across the k-th place is then visible (see outerLists).
+    const kk1 = Math.min(kk + 1, Math.max(0, n - 1));
     this.enter();
     const { arena } = this.engine;
     const mark = arena.mark();
+    let inner: Neighbours;
     try {
       const work = this.work;
       const threads = this.threads ?? autoThreads(work.total);
@@ -298,15 +313,15 @@ export class Similarity {
       const slots = Array.from({ length: threads }, () => ({
         acc: arena.zeros("f32", n * lanes), rows: arena.array("f32", TOPK_BLOCK * n), mask: arena.array("u8", TOPK_BLOCK * n),
       }));
-      const idx = arena.array("i32", n * kk);
-      const score = arena.array("f32", n * kk);
+      const idx = arena.array("i32", n * kk1);
+      const score = arena.array("f32", n * kk1);
       const upper = rowRanges(work.perRow, threads).map(([r0, r1]) =>
         (s: number) => upperTask(layout, this.params, r0, r1, slots[s]!.acc));
       const tops: ((s: number) => Task)[] = [];
       for (let r0 = 0; r0 < n; r0 += TOPK_ROWS) {
         const r1 = Math.min(n, r0 + TOPK_ROWS);
-        const slice = <D extends "i32" | "f32">(r: Region<D>): Region<D> => ({ ptr: r.ptr + 4 * r0 * kk, length: (r1 - r0) * kk, dtype: r.dtype });
-        tops.push((s) => topKTask(layout, r0, r1, kk, slots[s]!.rows, slots[s]!.mask, slice(idx), slice(score)));
+        const slice = <D extends "i32" | "f32">(r: Region<D>): Region<D> => ({ ptr: r.ptr + 4 * r0 * kk1, length: (r1 - r0) * kk1, dtype: r.dtype });
+        tops.push((s) => topKTask(layout, r0, r1, kk1, slots[s]!.rows, slots[s]!.mask, slice(idx), slice(score)));
       }
       const total = upper.length + tops.length;
       const pool = EnginePool.create(this.engine, threads === 1 ? { inline: true } : { threads });
@@ -316,16 +331,58 @@ export class Similarity {
       } finally {
         await pool.destroy();
       }
-      return compact(arena.view(idx), arena.view(score), n, kk);
+      inner = compact(arena.view(idx), arena.view(score), n, kk1);
     } finally {
       arena.reset(mark);
       this.busy = false;
     }
+    return this.outerLists(inner, Int32Array.from({ length: n }, (_, i) => i), kk, this.order.toInner);
   }
 
-  /** Frees the engine; the object is unusable afterwards. */
+  /**
+   * Neighbour lists of movies `is` (by movie index) from lists over the engine's rows (list x of
+   * `inner` is movie is[x]'s, or row rowOf[is[x]] when given), with at most k + 1 entries each:
+   * movie indices, ties ordered by movie index, cut to k. A tie across the k-th place leaves which
+   * movies make the cut to the index order, so such a movie's list is recomputed from its full row.
+   */
+  private outerLists(inner: Neighbours, is: Int32Array, k: number, rowOf: Int32Array | null = null): Neighbours {
+    const { toOuter } = this.order;
+    const ptr = new Int32Array(is.length + 1);
+    const outIdx = new Int32Array(is.length * k);
+    const outScore = new Float32Array(is.length * k);
+    for (let x = 0; x < is.length; x++) {
+      const { idx, score } = neighboursOf(inner, rowOf ? rowOf[is[x]!]! : x);
+      const at = ptr[x]!;
+      if (idx.length > k && k > 0 && score[k] === score[k - 1]) {
+        const exact = topOfRow(this.movieRow(is[x]!), is[x]!, k);
+        outIdx.set(exact.idx, at);
+        outScore.set(exact.score, at);
+        ptr[x + 1] = at + exact.idx.length;
+        continue;
+      }
+      const m = Math.min(k, idx.length);
+      for (let e = 0; e < m; e++) {
+        // Insertion into the run of equal scores before it, by movie index.
+        const j = toOuter[idx[e]!]!;
+        let p = at + e;
+        while (p > at && outScore[p - 1] === score[e] && outIdx[p - 1]! > j) {
+          outIdx[p] = outIdx[p - 1]!;
+          outScore[p] = outScore[p - 1]!;
+          p--;
+        }
+        outIdx[p] = j;
+        outScore[p] = score[e]!;
+      }
+      ptr[x + 1] = at + m;
+    }
+    return { ptr, idx: outIdx.slice(0, ptr[is.length]), score: outScore.slice(0, ptr[is.length]) };
+  }
+
+
+  /** Frees the engine (its memory at once for large problems); the object is unusable afterwards. */
   async close(): Promise<void> {
     this.engine.close();
+    if (this.movies.key.idx.length >= LARGE_RATINGS) releaseUnusedMemory();
   }
 
   /** Full similarity rows of `rows` on one side: dense copies, or top-k lists. */
@@ -358,8 +415,9 @@ export class Similarity {
   }
 
   /**
-   * The user side (by-user rows as keys over the by-movie CSR), built at first use: its cross
-   * indices invert the movie side's, its values are the by-user values in by-movie order.
+   * The user side (by-user rows as keys over the by-movie CSR), built at first use: each user's
+   * movies in movie-index order (as the sums of a user pair have always been taken), with the
+   * movie side's values in by-movie order.
    */
   private userSide(): Side {
     if (this.users) return this.users;
@@ -367,21 +425,31 @@ export class Similarity {
     const { arena } = this.engine;
     const m = this.movies;
     const nnz = m.key.idx.length;
-    const userToMovie = arena.array("i32", nnz);
+    const userIdx = arena.array("i32", nnz);
+    const userCross = arena.array("i32", nnz);
     const movieVal = arena.array("f32", nnz);
     const lanes = ACCUMULATOR_LANES[SIMILARITY_LAYOUT[this.params.kind]];
     const rest = scratch(this.engine, this.nUsers, lanes);
+    const keyPtr = arena.view(m.key.ptr);
+    const rater = arena.view(m.key.idx);
     const cross = arena.view(m.key.cross);
     const val = arena.view(m.other.val);
-    const back = arena.view(userToMovie);
+    const fill = arena.view(m.other.ptr).slice(0, this.nUsers);
+    const idx = arena.view(userIdx);
+    const back = arena.view(userCross);
     const byMovie = arena.view(movieVal);
-    for (let k = 0; k < nnz; k++) {
-      const e = cross[k]!;
-      back[e] = k;
-      byMovie[k] = val[e]!;
+    const { toInner } = this.order;
+    for (let i = 0; i < this.nMovies; i++) {
+      const r = toInner[i]!;
+      for (let e = keyPtr[r]!; e < keyPtr[r + 1]!; e++) {
+        const at = fill[rater[e]!]!++;
+        idx[at] = r;
+        back[at] = e;
+        byMovie[e] = val[cross[e]!]!;
+      }
     }
     this.users = {
-      key: { nRows: this.nUsers, nCols: this.nMovies, ptr: m.other.ptr, idx: m.other.idx, cross: userToMovie },
+      key: { nRows: this.nUsers, nCols: this.nMovies, ptr: m.other.ptr, idx: userIdx, cross: userCross },
       other: { nRows: this.nMovies, nCols: this.nUsers, ptr: m.key.ptr, idx: m.key.idx, val: movieVal },
       ...rest,
     };
@@ -434,68 +502,85 @@ interface CoRatingRegions {
 }
 
 /**
- * Fills the regions from a CSR by user: the by-user layout as given (values replaced by residuals
- * when `b` is given), the by-movie layout by a counting sort (each movie's raters ascending), and
- * the pair updates of each movie row of the upper triangle from its raters' later entries.
+ * The order of the engine's movie rows and columns: ascending rating count (then movie index).
+ * The triangle's sums do not depend on it (each pair's co-ratings are summed in rater order either
+ * way), but with the popular movies last a rater's entries after a row crowd into fewer cache lines
+ * of the accumulator row: the triangle runs faster.
  */
-function layoutFromCsr(engine: Engine, l: CoRatingRegions, r: Csr, b: Biases | null): Float64Array {
+interface MovieOrder {
+  /** Engine row of each movie. */
+  toInner: Int32Array;
+  /** Movie of each engine row. */
+  toOuter: Int32Array;
+}
+
+function popularityOrder(count: Int32Array): MovieOrder {
+  const n = count.length;
+  const toOuter = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => count[a]! - count[b]! || a - b);
+  const toInner = new Int32Array(n);
+  for (let r = 0; r < n; r++) toInner[toOuter[r]!] = r;
+  return { toInner, toOuter };
+}
+
+/** Row offsets over the engine's movie rows from each movie's rating count. */
+function innerOffsets(keyPtr: Int32Array, count: Int32Array, order: MovieOrder): void {
+  keyPtr[0] = 0;
+  for (let r = 0; r < count.length; r++) keyPtr[r + 1] = keyPtr[r]! + count[order.toOuter[r]!]!;
+}
+
+/**
+ * Fills the regions from a CSR by user (values replaced by residuals when `b` is given): the
+ * by-movie layout by a counting sort (each movie's raters ascending), then the by-user one.
+ */
+function layoutFromCsr(engine: Engine, l: CoRatingRegions, r: Csr, b: Biases | null): { perRow: Float64Array; order: MovieOrder } {
   const { arena } = engine;
   const { nRows, nCols, ptr, idx, val } = r;
   const nnz = idx.length;
   if (ptr.length !== nRows + 1 || ptr[0] !== 0 || ptr[nRows] !== nnz || val.length !== nnz) {
     throw new DataError(`the ratings' row offsets do not match their ${nnz} entries`);
   }
-  arena.view(l.other.ptr).set(ptr);
-  arena.view(l.other.idx).set(idx);
-  const otherVal = arena.view(l.other.val);
-  const keyPtr = arena.view(l.key.ptr);
-  keyPtr.fill(0);
+  const count = new Int32Array(nCols);
   for (let u = 0; u < nRows; u++) {
     let prev = -1;
-    const end = ptr[u + 1]!;
-    for (let e = ptr[u]!; e < end; e++) {
+    for (let e = ptr[u]!; e < ptr[u + 1]!; e++) {
       const c = idx[e]!;
       if (!(c > prev)) throw new DataError(`row ${u} of the ratings is not in ascending column order (or rates a movie twice)`);
       if (c >= nCols) throw new DataError(`row ${u} of the ratings has column ${c}, outside 0..${nCols - 1}`);
       prev = c;
-      keyPtr[c + 1]!++;
-      otherVal[e] = b ? val[e]! - b.mu - b.bu[u]! - b.bi[c]! : val[e]!;
+      count[c]!++;
     }
   }
-  for (let c = 0; c < nCols; c++) keyPtr[c + 1]! += keyPtr[c]!;
+  const order = popularityOrder(count);
+  const keyPtr = arena.view(l.key.ptr);
+  innerOffsets(keyPtr, count, order);
+  arena.view(l.other.ptr).set(ptr);
   const fill = keyPtr.slice(0, nCols);
-  const keyOther = arena.view(l.key.idx);
-  const cross = arena.view(l.key.cross);
-  const perRow = new Float64Array(nCols);
+  const rater = arena.view(l.key.idx);
+  const source = arena.view(l.key.cross);
   for (let u = 0; u < nRows; u++) {
-    const end = ptr[u + 1]!;
-    for (let e = ptr[u]!; e < end; e++) {
-      const c = idx[e]!;
-      const at = fill[c]!++;
-      keyOther[at] = u;
-      cross[at] = e;
-      perRow[c]! += end - e - 1;
+    for (let e = ptr[u]!; e < ptr[u + 1]!; e++) {
+      const at = fill[order.toInner[idx[e]!]!]!++;
+      rater[at] = u;
+      source[at] = e;
     }
   }
-  return perRow;
+  return { perRow: fillByUser(engine, l, order, val, b), order };
 }
 
 /**
- * Fills the regions from rating columns in one pass over the ratings in (movie, user) order: that
- * order is the by-movie layout, and appending each rating to its user's row gives the by-user
- * layout with each row's movies ascending. Ratings already in that order (generated and ingested
- * Netflix data) need no sort; others are put in it by two counting sorts.
+ * Fills the regions from rating columns: the by-movie layout from the ratings in (movie, user)
+ * order — the order generated and ingested Netflix data come in, else made by two counting sorts —
+ * then the by-user one.
  */
-function layoutFromColumns(engine: Engine, l: CoRatingRegions, ratings: Ratings, b: Biases | null): Float64Array {
+function layoutFromColumns(engine: Engine, l: CoRatingRegions, ratings: Ratings, b: Biases | null): { perRow: Float64Array; order: MovieOrder } {
   const { arena } = engine;
   const { user, movie, rating } = ratings;
   const n = user.length;
   const nUsers = l.other.nRows;
   const nMovies = l.key.nRows;
   const userPtr = arena.view(l.other.ptr);
-  const keyPtr = arena.view(l.key.ptr);
   userPtr.fill(0);
-  keyPtr.fill(0);
+  const count = new Int32Array(nMovies);
   let sorted = true;
   for (let k = 0; k < n; k++) {
     const u = user[k]!;
@@ -503,37 +588,67 @@ function layoutFromColumns(engine: Engine, l: CoRatingRegions, ratings: Ratings,
     if (!(u >= 0 && u < nUsers)) throw new DataError(`user index ${u} of rating ${k} is outside 0..${nUsers - 1}`);
     if (!(c >= 0 && c < nMovies)) throw new DataError(`movie index ${c} of rating ${k} is outside 0..${nMovies - 1}`);
     userPtr[u + 1]!++;
-    keyPtr[c + 1]!++;
+    count[c]!++;
     if (k > 0 && (c < movie[k - 1]! || (c === movie[k - 1]! && u <= user[k - 1]!))) sorted = false;
   }
   for (let u = 0; u < nUsers; u++) userPtr[u + 1]! += userPtr[u]!;
-  for (let c = 0; c < nMovies; c++) keyPtr[c + 1]! += keyPtr[c]!;
-  const order = sorted ? null : movieUserOrder(user, movie, userPtr, keyPtr);
-  const fill = userPtr.slice(0, nUsers);
+  const moviePtr = new Int32Array(nMovies + 1);
+  for (let c = 0; c < nMovies; c++) moviePtr[c + 1] = moviePtr[c]! + count[c]!;
+  const byMovieUser = sorted ? null : movieUserOrder(user, movie, userPtr, moviePtr);
+  const order = popularityOrder(count);
+  innerOffsets(arena.view(l.key.ptr), count, order);
+  const rater = arena.view(l.key.idx);
+  const source = arena.view(l.key.cross);
+  let at = 0;
+  for (let r = 0; r < nMovies; r++) {
+    const c = order.toOuter[r]!;
+    for (let q = moviePtr[c]!; q < moviePtr[c + 1]!; q++) {
+      const k = byMovieUser === null ? q : byMovieUser[q]!;
+      rater[at] = user[k]!;
+      source[at++] = k;
+    }
+  }
+  return { perRow: fillByUser(engine, l, order, rating, b), order };
+}
+
+/**
+ * The by-user layout from the by-movie one (whose cross indices hold, on entry, each rating's
+ * index in `value`): every movie row in turn appends its raters' entries, so each user's row comes
+ * out in ascending row order; the values are the ratings, or their residuals from `b`. Cross
+ * indices then point into the by-user layout. Returns each movie row's pair updates in the upper
+ * triangle (its raters' entries after it).
+ */
+function fillByUser(engine: Engine, l: CoRatingRegions, order: MovieOrder, value: Float32Array, b: Biases | null): Float64Array {
+  const { arena } = engine;
+  const nUsers = l.other.nRows;
+  const nMovies = l.key.nRows;
+  const keyPtr = arena.view(l.key.ptr);
+  const rater = arena.view(l.key.idx);
+  const cross = arena.view(l.key.cross);
+  const userPtr = arena.view(l.other.ptr);
   const otherIdx = arena.view(l.other.idx);
   const otherVal = arena.view(l.other.val);
-  const keyOther = arena.view(l.key.idx);
-  const cross = arena.view(l.key.cross);
-  for (let p = 0; p < n; p++) {
-    const k = order === null ? p : order[p]!;
-    const u = user[k]!;
-    const at = fill[u]!++;
-    otherIdx[at] = movie[k]!;
-    otherVal[at] = rating[k]!;
-    keyOther[p] = u;
-    cross[p] = at;
+  const fill = userPtr.slice(0, nUsers);
+  for (let r = 0; r < nMovies; r++) {
+    const c = order.toOuter[r]!;
+    for (let e = keyPtr[r]!; e < keyPtr[r + 1]!; e++) {
+      const u = rater[e]!;
+      const k = cross[e]!;
+      const at = fill[u]!++;
+      otherIdx[at] = r;
+      otherVal[at] = b ? value[k]! - b.mu - b.bu[u]! - b.bi[c]! : value[k]!;
+      cross[e] = at;
+    }
   }
-  // The by-user rows in order: residuals, and each rating's later entries (its row's work).
   const perRow = new Float64Array(nMovies);
   for (let u = 0; u < nUsers; u++) {
     const end = userPtr[u + 1]!;
     let prev = -1;
     for (let e = userPtr[u]!; e < end; e++) {
-      const c = otherIdx[e]!;
-      if (c === prev) throw new DataError(`user ${u} rates movie ${c} more than once`);
-      prev = c;
-      perRow[c]! += end - e - 1;
-      if (b) otherVal[e] = otherVal[e]! - b.mu - b.bu[u]! - b.bi[c]!;
+      const r = otherIdx[e]!;
+      if (r === prev) throw new DataError(`user ${u} rates movie ${order.toOuter[r]} more than once`);
+      prev = r;
+      perRow[r]! += end - e - 1;
     }
   }
   return perRow;
@@ -671,6 +786,15 @@ export function runInSlots(pool: EnginePool, tasks: ((slot: number) => Task)[], 
     if (tasks.length === 0) resolve();
     else pump();
   });
+}
+
+/** The k best positive entries of a dense row (itself excluded), best first, ties by index. */
+function topOfRow(row: Float32Array, self: number, k: number): { idx: Int32Array; score: Float32Array } {
+  const cand: number[] = [];
+  for (let j = 0; j < row.length; j++) if (j !== self && row[j]! > 0) cand.push(j);
+  cand.sort((a, b) => row[b]! - row[a]! || a - b);
+  const idx = Int32Array.from(cand.slice(0, k));
+  return { idx, score: Float32Array.from(idx, (j) => row[j]!) };
 }
 
 /** Top-k slots (−1 past the last found) to a compact Neighbours. */
