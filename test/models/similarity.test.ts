@@ -89,6 +89,23 @@ test("fromDataset gives the same results for ratings in (movie, user) order, shu
   }
 });
 
+test("ties: lists order equal similarities by movie index, also across the k-th place (movies of unequal popularity)", async () => {
+  // Every rating 5: cosine is 1 for every co-rated pair, so each list is one long tie.
+  const R = ratingsByUser(train);
+  const fives = { ...R, val: new Float32Array(R.val.length).fill(5) };
+  const sim = await Similarity.create(fives, { sim: "cosine", threads: 1 });
+  const k = 7;
+  const lists = await sim.topMovies(k);
+  const of = sim.topMoviesOf(Int32Array.of(3, 40), k);
+  for (let i = 0; i < 60; i++) {
+    const row = sim.movieRow(i);
+    const want = Array.from(row.keys()).filter((j) => j !== i && row[j]! > 0).sort((a, b) => row[b]! - row[a]! || a - b).slice(0, k);
+    assert.equal(Array.from(neighboursOf(lists, i).idx), want, `movie ${i}`);
+    if (i === 3 || i === 40) assert.equal(Array.from(neighboursOf(of, i === 3 ? 0 : 1).idx), want, `topMoviesOf ${i}`);
+  }
+  await sim.close();
+});
+
 test("bad options and indices are refused with what is allowed", async () => {
   const refused = async (f: () => unknown, what: RegExp) => {
     try {
