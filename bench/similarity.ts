@@ -5,7 +5,8 @@
  * Movie–movie similarity top-k for every movie of a Netflix-shaped rating set (17,770 movies;
  * generated once by src/data/generate.ts and cached as a dataset folder under bench/.data/), the
  * way knn-item fits: the ALS baseline (μ + b_u + b_i, for pearson-baseline's residuals), the
- * layout (CSR by user and by movie with cross indices, copied into the engine), then
+ * layout (Similarity.fromDataset: CSR by movie and by user with cross indices and residuals, written
+ * from the rating columns straight into the engine), then
  * Similarity.topMovies: the upper triangle of similarities by balanced row ranges on worker
  * threads (Σ over users of n_u(n_u − 1)/2 co-rating updates) and each movie's top-k read back.
  * Reports seconds per phase (median, min, max over reps; each thread count in --threads, e.g.
@@ -136,9 +137,10 @@ export async function main(argv: string[]): Promise<void> {
   writeResults("similarity", { ratings, users: userCounts, movies: GENERATE_DEFAULTS.movies, k, sim, seed, reps, threads: threadCounts, peakRssMiB }, runs, [
     ...notes,
     "similaritySeconds = triangle + top-k: every movie's similarity to every movie with n ≥ 1 co-ratings, and its " +
-      `${k} best (positive) neighbours; totalSeconds adds the ALS baseline and the layout (CSR by user and by movie, residuals, copy into the engine).`,
+      `${k} best (positive) neighbours; totalSeconds adds the ALS baseline and the layout (CSR by movie and by user, cross indices, residuals, written into the engine).`,
     "The triangle sums each pair's co-ratings once (row i takes, from each of its raters, only the movies after i): " +
-      "Σ over users of n_u(n_u − 1)/2 updates of (n, Σxy, Σx², Σy²), one f32x4 add each, into a 284 KB accumulator row that stays in L2. " +
+      "Σ over users of n_u(n_u − 1)/2 updates of (n, Σxy, Σx², Σy²), one f32x4 add each, into a 284 KB accumulator row that stays in L2; " +
+      "the engine numbers movies by ascending rating count, so a rater's updates crowd into fewer cache lines. " +
       "The top-k pass costs the same at any rating count (it reads the n(n − 1)/2 triangle).",
     "Extrapolation to the full 100,480,507 ratings × 480,189 users: the triangle's work grows with users × (ratings per user)² " +
       "(workFactorTo100M); similaritySecondsAt100M = triangleSeconds × workFactorTo100M + topKSeconds at the rate measured here. " +
