@@ -630,25 +630,25 @@ function fillByUser(engine: Engine, l: CoRatingRegions, order: MovieOrder, value
   const otherVal = arena.view(l.other.val);
   const fill = userPtr.slice(0, nUsers);
   for (let r = 0; r < nMovies; r++) {
-    const c = order.toOuter[r]!;
     for (let e = keyPtr[r]!; e < keyPtr[r + 1]!; e++) {
-      const u = rater[e]!;
-      const k = cross[e]!;
-      const at = fill[u]!++;
+      const at = fill[rater[e]!]!++;
       otherIdx[at] = r;
-      otherVal[at] = b ? value[k]! - b.mu - b.bu[u]! - b.bi[c]! : value[k]!;
+      otherVal[at] = value[cross[e]!]!;
       cross[e] = at;
     }
   }
+  // Row by row (sequential): duplicates, the residuals, and each rating's later entries.
   const perRow = new Float64Array(nMovies);
+  const { toOuter } = order;
   for (let u = 0; u < nUsers; u++) {
     const end = userPtr[u + 1]!;
     let prev = -1;
     for (let e = userPtr[u]!; e < end; e++) {
       const r = otherIdx[e]!;
-      if (r === prev) throw new DataError(`user ${u} rates movie ${order.toOuter[r]} more than once`);
+      if (r === prev) throw new DataError(`user ${u} rates movie ${toOuter[r]} more than once`);
       prev = r;
       perRow[r]! += end - e - 1;
+      if (b) otherVal[e] = otherVal[e]! - b.mu - b.bu[u]! - b.bi[toOuter[r]!]!;
     }
   }
   return perRow;
