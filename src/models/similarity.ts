@@ -20,6 +20,9 @@
  * tasks (numbers only) on worker threads, then reads each row's top-k back from the triangle
  * (n(n − 1)/2 floats: 632 MB for the 17,770 Netflix movies). User–user is computed only for the
  * users asked, row by row: never a dense users × users matrix.
+ *
+ * The engine holds the movies in ascending order of rating count (faster triangle, see MovieOrder);
+ * every result is given by movie index and is the same, bit for bit, as in movie-index order.
  */
 import { availableParallelism } from "node:os";
 import { BYTES_PER, type Dtype, type Region } from "../abi/arena.js";

@@ -166,6 +166,34 @@ for (const kind of SIMILARITY_KINDS) {
   });
 }
 
+test("triangleTopK on a wide triangle (rows bounded from their last columns first): each row's best, ties by column", () => {
+  const mark = arena.mark();
+  const n = 1500;
+  const k = 9;
+  const r = new Rng(17);
+  // Values rising with the column (the best neighbours come last), coarse enough to tie, some ≤ 0.
+  const value = (j: number) => Math.round((j / n + 0.4 * r.next() - 0.2) * 40) / 40;
+  const tri = arena.array("f32", (n * (n - 1)) / 2);
+  const t = arena.view(tri);
+  const full = new Float32Array(n * n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      t[at++] = value(j) + value(i);
+      full[i * n + j] = full[j * n + i] = t[at - 1]!;
+    }
+  }
+  const rows = [0, 1, 700, 1499];
+  for (const i of rows) {
+    const top = { k, idx: arena.array("i32", k), score: arena.array("f32", k) };
+    engine.triangleTopK(i, i + 1, n, tri, { rows: arena.array("f32", TOPK_BLOCK * n), mask: arena.array("u8", TOPK_BLOCK * n) }, top);
+    const row = full.subarray(i * n, (i + 1) * n);
+    const want = Array.from(row.keys()).filter((j) => j !== i && row[j]! > 0).sort((a, b) => row[b]! - row[a]! || a - b).slice(0, k);
+    assert.equal(Array.from(arena.view(top.idx)), want, `row ${i}`);
+  }
+  arena.reset(mark);
+});
+
 test("bad input: an out-of-range index in the data is a KernelError; bad parameters are refused before the call", () => {
   const mark = arena.mark();
   const bad = randomRatings(9, 6, 5, 0.8);
