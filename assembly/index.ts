@@ -11,8 +11,9 @@ export { topN } from "./topn";
 export { coAccumulate, similarityFinalize, similarityRows, similarityUpper, triangleTopK } from "./similarity";
 export { knnAggregate } from "./knn";
 export { slopeOneRows, slopeOnePredict } from "./slopeone";
-export { svdppEpoch, svdppUserVectors } from "./svdpp";
-export { timeSvdppEpoch, timeSvdppPredict } from "./timesvdpp";
+export { svdppBlock, svdppUserVectors } from "./svdpp";
+export { implicitDelta, implicitScatter, implicitSums } from "./implicit";
+export { timeSvdppBlock, timeSvdppPredict } from "./timesvdpp";
 
 export function abiVersion(): i32 {
   return ABI_VERSION;

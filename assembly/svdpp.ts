@@ -1,119 +1,88 @@
-// One epoch of SVD++ (Koren, KDD 2008, "Factorization meets the neighborhood", eq. 15) by SGD,
-// user by user, and the effective user vectors SVD++ predicts with.
+// SVD++ (Koren, KDD 2008, "Factorization meets the neighborhood", eq. 15) by SGD on the block
+// grid: the rating updates of one block, and the effective user vectors SVD++ predicts with.
 //
 //   r̂(u,i) = μ + b_u + b_i + q_i·(p_u + z_u),   z_u = |N(u)|^−½ Σ_{j∈N(u)} y_j
 //
 // N(u) is the implicit feedback of user u (the movies u rated). The paper's SGD (and Surprise's
-// SVDpp, which also visits ratings user by user) updates every y_j, j ∈ N(u), after every rating:
+// SVDpp) updates every y_j, j ∈ N(u), after every rating:
 //   y_j ← y_j + lrY·(e·s·q_i − regY·y_j),  s = |N(u)|^−½        — O(|N(u)|·k) per rating.
 // Those updates move z_u by exactly z ← (1 − lrY·regY)·z + (lrY·e)·q_i (since s²·|N(u)| = 1), and
 // after the user's m ratings every y_j has become (1 − lrY·regY)^m·y_j + s·(z_end − (1 − lrY·regY)^m·z_start).
-// So this kernel keeps z current rating by rating and writes the y_j once per user: the same
-// result as the per-rating updates (up to f32 rounding) at O(k) per rating plus O(|N(u)|·k) per
-// user. (N(u) is a set: a movie listed twice would count twice in z, and there the two differ.) Per user u (the users in `order`, in that order), with m = u's rating count:
-//   s = |N(u)|^−½ (0 when N(u) is empty);  z = s·Σ_{j∈N(u)} y_j (summed in list order);  z0 = z
-//   for each rating (i, r) of u, in CSR order:
-//     t    = p_u + z                                  (the effective user vector)
+// So svdppBlock keeps z_u (a row of Z) current rating by rating at O(k), and implicit.ts computes
+// z_u before the epoch and writes every y_j once after it (N(u) is a set: a movie listed twice
+// would count twice in z, and there the two differ). Per rating (u, i, r) of the block, in order:
+//     t    = p_u + z_u                                (the effective user vector)
 //     e    = r − (((μ + b_u) + b_i) + q_i·t)
 //     b_u ← b_u + lrBu·(e − regBu·b_u)
 //     b_i ← b_i + lrBi·(e − regBi·b_i)
 //     p_u ← (1 − lrP·regP)·p_u + (lrP·e)·q_i
 //     q_i ← (1 − lrQ·regQ)·q_i + (lrQ·e)·t
-//     z   ← (1 − lrY·regY)·z + (lrY·e)·q_i_old        (lrY·e taken as 0 when N(u) is empty)
+//     z_u ← (1 − lrY·regY)·z_u + (lrY·e)·q_i_old
 //     sse += e²                                       (f64)
-//   then, with K = (1 − lrY·regY)^m:  d = z − K·z0;  y_j ← K·y_j + s·d  for each j ∈ N(u).
 // Arithmetic is f32 (the sse f64); SIMD and scalar paths do the same operations per element and
 // the same summation order as vec.ts, so their results are bit-identical.
 //
 // svdppUserVectors writes the vector SVD++ predicts with, out_u = p_u + z_u, for every user
-// (z_u from the current Y), so prediction is the biased-MF prediction of predict.ts over it.
+// (z_u from Y and N(u) as CSR, summed in list order), so prediction is the biased-MF prediction
+// of predict.ts over it.
 //
 // Pointers (byte offsets)
-//   order   : i32[nOrder]           read   users to process, in order (0 ≤ u < nUsers)
-//   ratPtr  : i32[nUsers + 1]       read   CSR offsets: user u's ratings are [ratPtr[u], ratPtr[u+1])
-//   movie   : i32[nRatings]         read   movie of each rating, 0 ≤ i < nMovies
-//   rating  : f32[nRatings]         read
-//   impPtr  : i32[nUsers + 1]       read   CSR offsets of N(u) into impIdx (may be ratPtr)
-//   impIdx  : i32[nImplicit]        read   movies of N(u), 0 ≤ j < nMovies (may be movie)
-//   P, out  : f32[nUsers × stride]  P read/written (epoch) or read (user vectors); out written
-//   Q, Y    : f32[nMovies × stride] read/written (epoch), Y read (user vectors); row-major
-//   bu, bi  : f32[nUsers], f32[nMovies] read/written
-//   work    : f32[2 × stride]       written: z then z0 (per-thread scratch)
-//   outSse  : f64[1]                written (also on an index error: the sum so far)
-//   stride  : floats per factor row, a multiple of 4 (padding lanes stay 0)
+//   user, movie : i32[n], rating : f32[n]   read   the block's ratings (0 ≤ u < nUsers, 0 ≤ i < nMovies)
+//   P, Z, out   : f32[nUsers × stride]      P, Z read/written (block) or read (user vectors); out written
+//   Q, Y        : f32[nMovies × stride]     Q read/written (block), Y read (user vectors); row-major
+//   bu, bi      : f32[nUsers], f32[nMovies] read/written
+//   impPtr      : i32[nUsers + 1], impIdx : i32[nImplicit]   read   N(u) as CSR (user vectors)
+//   outSse      : f64[1]                    written (also on an index error: the sum so far)
+//   stride      : floats per factor row, a multiple of 4 (padding lanes stay 0)
 //
-// Concurrency: an epoch call writes the P/bu rows of the users in `order`, and the Q/bi/Y rows
-// of every movie those users rated or hold in N(u) — across the whole movie range. Two calls may
-// run at once only when both their user sets and those movie sets are disjoint; the model runs
-// this kernel on one thread. svdppUserVectors only reads the model: calls writing disjoint out
-// rows may run at once while no epoch call runs.
+// Concurrency: a block call writes the P/Z/bu rows of its users and the Q/bi rows of its movies;
+// two blocks that share neither run at once (LIBMF's scheduler). svdppUserVectors only reads the
+// model: calls writing disjoint out rows may run at once while no block call runs.
 //
 // Returns STATUS_OK; STATUS_INDEX_OUT_OF_RANGE at the first bad user, offset or movie index
-// (updates before it stay applied; N(u) is checked before any of u's updates); STATUS_DIVERGED
-// when the sse is not finite; STATUS_BAD_POINTER / STATUS_BAD_SIZE.
+// (updates before it stay applied); STATUS_DIVERGED when the sse is not finite;
+// STATUS_BAD_POINTER / STATUS_BAD_SIZE.
 import { STATUS_DIVERGED, STATUS_INDEX_OUT_OF_RANGE, STATUS_OK } from "./status";
 import { checkCount, checkPtr, checkStride } from "./check";
 import { axpy } from "./vec";
+import { invSqrt, scaleRow } from "./implicit";
 
-export function svdppEpoch(
-  orderPtr: usize, nOrder: i32, ratPtrPtr: usize, moviePtr: usize, ratingPtr: usize, nRatings: i32,
-  impPtrPtr: usize, impIdxPtr: usize, nImplicit: i32, nUsers: i32, nMovies: i32,
-  pPtr: usize, qPtr: usize, yPtr: usize, buPtr: usize, biPtr: usize, stride: i32,
+export function svdppBlock(
+  userPtr: usize, moviePtr: usize, ratingPtr: usize, n: i32, nUsers: i32, nMovies: i32,
+  pPtr: usize, qPtr: usize, zPtr: usize, buPtr: usize, biPtr: usize, stride: i32,
   mu: f32, lrBu: f32, lrBi: f32, lrP: f32, lrQ: f32, lrY: f32,
   regBu: f32, regBi: f32, regP: f32, regQ: f32, regY: f32,
-  workPtr: usize, simd: i32, outSsePtr: usize,
+  simd: i32, outSsePtr: usize,
 ): i32 {
-  let status = checkPtr(orderPtr, 4) | checkPtr(ratPtrPtr, 4) | checkPtr(moviePtr, 4) | checkPtr(ratingPtr, 4) |
-    checkPtr(impPtrPtr, 4) | checkPtr(impIdxPtr, 4) | checkPtr(pPtr, 4) | checkPtr(qPtr, 4) | checkPtr(yPtr, 4) |
-    checkPtr(buPtr, 4) | checkPtr(biPtr, 4) | checkPtr(workPtr, 4) | checkPtr(outSsePtr, 8);
+  let status = checkPtr(userPtr, 4) | checkPtr(moviePtr, 4) | checkPtr(ratingPtr, 4) | checkPtr(pPtr, 4) |
+    checkPtr(qPtr, 4) | checkPtr(zPtr, 4) | checkPtr(buPtr, 4) | checkPtr(biPtr, 4) | checkPtr(outSsePtr, 8);
   if (status != STATUS_OK) return status;
-  status = checkCount(nOrder) | checkCount(nRatings) | checkCount(nImplicit) | checkCount(nUsers) |
-    checkCount(nMovies) | checkStride(stride);
+  status = checkCount(n) | checkCount(nUsers) | checkCount(nMovies) | checkStride(stride);
   if (status != STATUS_OK) return status;
   const useSimd = simd != 0;
   const rowBytes = <usize>stride << 2;
-  const z = workPtr;
-  const z0 = workPtr + rowBytes;
   const keepP: f32 = 1 - lrP * regP;
   const keepQ: f32 = 1 - lrQ * regQ;
   const keepY: f32 = 1 - lrY * regY;
   let sse: f64 = 0;
-  for (let k = 0; k < nOrder; k++) {
-    const u = load<i32>(orderPtr + (<usize>k << 2));
-    if (<u32>u >= <u32>nUsers) return fail(outSsePtr, sse);
-    const r0 = load<i32>(ratPtrPtr + (<usize>u << 2));
-    const r1 = load<i32>(ratPtrPtr + (<usize>u << 2), 4);
-    if (!validRange(r0, r1, nRatings)) return fail(outSsePtr, sse);
-    if (r0 == r1) continue;
-    const n0 = load<i32>(impPtrPtr + (<usize>u << 2));
-    const n1 = load<i32>(impPtrPtr + (<usize>u << 2), 4);
-    if (!validRange(n0, n1, nImplicit)) return fail(outSsePtr, sse);
-    const s = implicitSum(impIdxPtr, n0, n1, nMovies, yPtr, stride, z, useSimd);
-    if (s < 0) return fail(outSsePtr, sse);
-    memory.copy(z0, z, rowBytes);
-    const track: f32 = n1 > n0 ? lrY : 0;
+  for (let r = 0; r < n; r++) {
+    const at = <usize>r << 2;
+    const u = load<i32>(userPtr + at);
+    const i = load<i32>(moviePtr + at);
+    if (<u32>u >= <u32>nUsers || <u32>i >= <u32>nMovies) return fail(outSsePtr, sse);
     const p = pPtr + <usize>u * rowBytes;
+    const z = zPtr + <usize>u * rowBytes;
+    const q = qPtr + <usize>i * rowBytes;
     const buAt = buPtr + (<usize>u << 2);
-    let bu = load<f32>(buAt);
-    for (let j = r0; j < r1; j++) {
-      const at = <usize>j << 2;
-      const i = load<i32>(moviePtr + at);
-      if (<u32>i >= <u32>nMovies) {
-        store<f32>(buAt, bu);
-        return fail(outSsePtr, sse);
-      }
-      const q = qPtr + <usize>i * rowBytes;
-      const biAt = biPtr + (<usize>i << 2);
-      const bi = load<f32>(biAt);
-      const e: f32 = load<f32>(ratingPtr + at) - (((mu + bu) + bi) + dotPlus(q, p, z, stride, useSimd));
-      sse += <f64>e * <f64>e;
-      bu = bu + lrBu * (e - regBu * bu);
-      store<f32>(biAt, bi + lrBi * (e - regBi * bi));
-      if (useSimd) updateSimd(p, q, z, rowBytes, keepP, lrP * e, keepQ, lrQ * e, keepY, track * e);
-      else updateScalar(p, q, z, rowBytes, keepP, lrP * e, keepQ, lrQ * e, keepY, track * e);
-    }
-    store<f32>(buAt, bu);
-    implicitStep(impIdxPtr, n0, n1, yPtr, stride, z, z0, Mathf.pow(keepY, <f32>(r1 - r0)), s, useSimd);
+    const biAt = biPtr + (<usize>i << 2);
+    const bu = load<f32>(buAt);
+    const bi = load<f32>(biAt);
+    const e: f32 = load<f32>(ratingPtr + at) - (((mu + bu) + bi) + dotPlus(q, p, z, stride, useSimd));
+    sse += <f64>e * <f64>e;
+    store<f32>(buAt, bu + lrBu * (e - regBu * bu));
+    store<f32>(biAt, bi + lrBi * (e - regBi * bi));
+    if (useSimd) updateSimd(p, q, z, rowBytes, keepP, lrP * e, keepQ, lrQ * e, keepY, lrY * e);
+    else updateScalar(p, q, z, rowBytes, keepP, lrP * e, keepQ, lrQ * e, keepY, lrY * e);
   }
   store<f64>(outSsePtr, sse);
   return isFinite(sse) ? STATUS_OK : STATUS_DIVERGED;
@@ -148,13 +117,8 @@ export function svdppUserVectors(
 
 /** 0 ≤ from ≤ to ≤ n: a CSR row inside its array. */
 // @ts-ignore: decorator
-@inline export function validRange(from: i32, to: i32, n: i32): bool {
+@inline function validRange(from: i32, to: i32, n: i32): bool {
   return from >= 0 && from <= to && to <= n;
-}
-
-// @ts-ignore: decorator
-@inline export function zero(row: usize, rowBytes: usize): void {
-  memory.fill(row, 0, rowBytes);
 }
 
 /**
@@ -162,56 +126,19 @@ export function svdppUserVectors(
  * s = (n1 − n0)^−½ (0 for an empty list). Returns s, or −1 at an index outside 0..nMovies−1.
  */
 // @ts-ignore: decorator
-@inline export function implicitSum(
+@inline function implicitSum(
   idxPtr: usize, n0: i32, n1: i32, nMovies: i32, yPtr: usize, stride: i32, z: usize, simd: bool,
 ): f32 {
   const rowBytes = <usize>stride << 2;
-  zero(z, rowBytes);
+  memory.fill(z, 0, rowBytes);
   for (let k = n0; k < n1; k++) {
     const j = load<i32>(idxPtr + (<usize>k << 2));
     if (<u32>j >= <u32>nMovies) return -1;
     axpy(1, yPtr + <usize>j * rowBytes, z, stride, simd);
   }
-  const s: f32 = n1 > n0 ? 1 / Mathf.sqrt(<f32>(n1 - n0)) : 0;
-  if (simd) {
-    const sv = f32x4.splat(s);
-    for (let off: usize = 0; off < rowBytes; off += 16) v128.store(z + off, f32x4.mul(sv, v128.load(z + off)));
-  } else {
-    for (let off: usize = 0; off < rowBytes; off += 4) store<f32>(z + off, s * load<f32>(z + off));
-  }
+  const s = invSqrt(n1 - n0);
+  scaleRow(z, s, rowBytes, simd);
   return s;
-}
-
-/**
- * The y_j updates of one user's m ratings (see the header): d = z − keep·z0 (into z0), then
- * y_j ← keep·y_j + s·d for every movie j of idx[n0..n1) (indices already checked).
- */
-// @ts-ignore: decorator
-@inline export function implicitStep(
-  idxPtr: usize, n0: i32, n1: i32, yPtr: usize, stride: i32, z: usize, z0: usize, keep: f32, s: f32, simd: bool,
-): void {
-  const rowBytes = <usize>stride << 2;
-  if (simd) {
-    const kv = f32x4.splat(keep);
-    const sv = f32x4.splat(s);
-    for (let off: usize = 0; off < rowBytes; off += 16) {
-      v128.store(z0 + off, f32x4.sub(v128.load(z + off), f32x4.mul(kv, v128.load(z0 + off))));
-    }
-    for (let k = n0; k < n1; k++) {
-      const y = yPtr + <usize>load<i32>(idxPtr + (<usize>k << 2)) * rowBytes;
-      for (let off: usize = 0; off < rowBytes; off += 16) {
-        v128.store(y + off, f32x4.add(f32x4.mul(kv, v128.load(y + off)), f32x4.mul(sv, v128.load(z0 + off))));
-      }
-    }
-  } else {
-    for (let off: usize = 0; off < rowBytes; off += 4) store<f32>(z0 + off, load<f32>(z + off) - keep * load<f32>(z0 + off));
-    for (let k = n0; k < n1; k++) {
-      const y = yPtr + <usize>load<i32>(idxPtr + (<usize>k << 2)) * rowBytes;
-      for (let off: usize = 0; off < rowBytes; off += 4) {
-        store<f32>(y + off, keep * load<f32>(y + off) + s * load<f32>(z0 + off));
-      }
-    }
-  }
 }
 
 /** q·(p + z) on the chosen path, with vec.ts's summation order. */

@@ -1,6 +1,6 @@
-// One epoch of timeSVD++ (Koren, KDD 2009, "Collaborative filtering with temporal dynamics",
-// eq. 11 with the biases of eq. 10 and the user factor drift of section 4.2) by SGD, user by
-// user, and its predictions.
+// timeSVD++ (Koren, KDD 2009, "Collaborative filtering with temporal dynamics", eq. 11 with the
+// biases of eq. 10 and the user factor drift of section 4.2) by SGD on the block grid: the rating
+// updates of one grid block, and the model's predictions.
 //
 //   r̂(u,i,t) = μ + b_u + α_u·dev_u(t) + b_{u,t} + (b_i + b_{i,Bin(t)})·(c_u + c_{u,t})
 //              + q_i·(p_u + z_u + dev_u(t)·α_pu),     z_u = |N(u)|^−½ Σ_{j∈N(u)} y_j
@@ -9,9 +9,11 @@
 // entry, holding b_{u,t} (but[d]), c_{u,t} (cut[d]), the day's item-bias bin (dayBin[d]) and
 // dev_u(t) = sign(t − t_u)·|t − t_u|^β (dayDev[d], computed by the host). Each rating carries d.
 //
-// Per user u (the users in `order`), as in svdpp.ts: s = |N(u)|^−½, z = s·Σ y_j, z0 = z; then for
-// each rating (i, r, d) of u, in CSR order, with dev = dayDev[d], b = dayBin[d]:
-//   t    = (p_u + z) + dev·α_pu
+// As svdppBlock (svdpp.ts), the kernel keeps z_u, a row of Z, current rating by rating, and
+// implicit.ts computes Z before the blocks run and moves every y_j once after them (the paper's
+// per-rating y_j updates, deferred; see its header). Per rating (u, i, r, d) of the block, in
+// order, with dev = dayDev[d], b = dayBin[d]:
+//   t    = (p_u + z_u) + dev·α_pu                    (the effective user vector, lane by lane)
 //   bit  = b_i + b_{i,b};  sc = c_u + c_{u,d}
 //   e    = r − (((((μ + b_u) + α_u·dev) + b_{u,d}) + bit·sc) + q_i·t)
 //   b_u     ← b_u     + lrBu·(e − regBu·b_u)
@@ -22,16 +24,19 @@
 //   c_u     ← c_u     + lrCu·(e·bit − regCu·(c_u − 1))       (c_u is pulled towards 1)
 //   c_{u,d} ← c_{u,d} + lrCut·(e·bit − regCut·c_{u,d})
 //   p_u  ← (1 − lrP·regP)·p_u + (lrP·e)·q_i
-//   α_pu ← (1 − lrAlphaP·regAlphaP)·α_pu + (lrAlphaP·e·dev)·q_i
+//   α_pu ← (1 − lrAlphaP·regAlphaP)·α_pu + ((lrAlphaP·e)·dev)·q_i
 //   q_i  ← (1 − lrQ·regQ)·q_i + (lrQ·e)·t
-//   z    ← (1 − lrY·regY)·z + (lrY·e)·q_i_old     (lrY·e taken as 0 when N(u) is empty)
+//   z_u  ← (1 − lrY·regY)·z_u + (lrY·e)·q_i_old
 //   sse += e²                                       (f64)
-// then, with K = (1 − lrY·regY)^m (m = u's rating count): d = z − K·z0; y_j ← K·y_j + s·d for
-// j ∈ N(u) — exactly the paper's per-rating y_j updates, written once per user (see svdpp.ts).
-// All arithmetic is f32 (the sse f64); the SIMD and scalar paths are bit-identical.
+// Every right-hand side uses the values before the rating's updates. t is never stored: the dot
+// product and the q_i update each form it lane by lane from p_u, z_u and α_pu. All arithmetic is
+// f32 (the sse f64); the dot product follows vec.ts's summation order, and the SIMD and scalar
+// paths do the same operations per element, so their results are bit-identical. With the time
+// terms zero and frozen (α_u = b_{u,t} = b_{i,b} = c_{u,t} = α_pu = 0, c_u = 1, their learning
+// rates 0) this is svdppBlock bit for bit.
 //
 // timeSvdppPredict: for each pair (u, i, d, b, dev), with U = the user vectors p_u + z_u
-// (svdppUserVectors) and −1 marking what is unknown:
+// (svdppUserVectors, or implicitSums with out) and −1 marking what is unknown:
 //   est = μ;  if u ≥ 0: est = ((est + b_u) + α_u·dev) + (d ≥ 0 ? b_{u,d} : 0)
 //   if i ≥ 0: bit = b_i + (b ≥ 0 ? b_{i,b} : 0)
 //             est = u ≥ 0 ? (est + bit·(c_u + (d ≥ 0 ? c_{u,d} : 0))) + q_i·(U_u + dev·α_pu) : est + bit
@@ -42,56 +47,50 @@
 // regularizations, in this order: bu, alpha, but, bi, biBin, cu, cut, P, Q, Y, alphaP.
 //
 // Pointers (byte offsets)
-//   order    : i32[nOrder]              read   users to process (0 ≤ u < nUsers)
-//   ratPtr   : i32[nUsers + 1]          read   CSR offsets of each user's ratings
-//   movie    : i32[nRatings]            read   0 ≤ i < nMovies
-//   rating   : f32[nRatings]            read
-//   day      : i32[nRatings]            read   user-day index d of each rating, 0 ≤ d < nDays
-//   impPtr   : i32[nUsers + 1], impIdx : i32[nImplicit]   read   N(u) as CSR (may be ratPtr/movie)
+//   user, movie : i32[n], rating : f32[n], day : i32[n]   read   the block's ratings
+//                 (0 ≤ u < nUsers, 0 ≤ i < nMovies, 0 ≤ d < nDays; d must be a day of user u)
 //   dayBin   : i32[nDays]               read   0 ≤ b < nBins;  dayDev : f32[nDays] read
-//   P, AP    : f32[nUsers × stride]     read/written (P: p_u, AP: α_pu), row-major
-//   Q, Y     : f32[nMovies × stride]    read/written
+//   P, AP, Z : f32[nUsers × stride]     read/written (P: p_u, AP: α_pu, Z: z_u), row-major
+//   Q        : f32[nMovies × stride]    read/written
 //   bu, alpha, cu : f32[nUsers]         read/written
 //   bi       : f32[nMovies]             read/written;  biBin : f32[nMovies × nBins] read/written
-//   but, cut : f32[nDays]               read/written
+//   but, cut : f32[nDays]               read/written (the entries of the block's users' days)
 //   hyper    : f32[22]                  read
-//   work     : f32[3 × stride]          written (z, z0, t: per-thread scratch)
 //   outSse   : f64[1]                   written (also on an index error: the sum so far)
 //   predict: user, movie, day, bin : i32[n], dev : f32[n] read; U : f32[nUsers × stride] read;
 //            work : f32[stride] written; out : f32[n] written; the model arrays read only.
+//   stride: floats per factor row, a multiple of 4 (padding lanes stay 0)
 //
-// Concurrency: as svdpp.ts — an epoch call writes the rows of its users (P, AP, bu, alpha, cu
-// and their days' but, cut) and of every movie they rated or hold in N(u) (Q, Y, bi, biBin);
-// the model runs it on one thread. Predict calls only read the model and may run at once, each
-// with its own work and out regions.
+// Concurrency: a block call writes the per-user terms of its users (P, AP, Z rows, bu, alpha, cu,
+// and but, cut of their days) and the per-movie terms of its movies (Q rows, bi, the biBin rows);
+// it only reads dayBin, dayDev and hyper. Two blocks that share no user and no movie run at once
+// (LIBMF's scheduler; a user-day belongs to one user). Predict calls only read the model and may
+// run at once, each with its own work and out regions.
 //
-// Returns STATUS_OK; STATUS_INDEX_OUT_OF_RANGE at the first bad user, offset, movie, day or bin
-// (updates before it stay applied); STATUS_DIVERGED when the sse is not finite;
-// STATUS_BAD_POINTER / STATUS_BAD_SIZE.
+// Returns STATUS_OK; STATUS_INDEX_OUT_OF_RANGE at the first bad user, movie, day or bin (updates
+// before it stay applied); STATUS_DIVERGED when the sse is not finite; STATUS_BAD_POINTER /
+// STATUS_BAD_SIZE.
 import { STATUS_DIVERGED, STATUS_INDEX_OUT_OF_RANGE, STATUS_OK } from "./status";
 import { checkCount, checkPtr, checkStride } from "./check";
 import { dot } from "./vec";
-import { implicitStep, implicitSum, validRange } from "./svdpp";
 
 /** Number of f32 hyperparameters at hyperPtr: 11 learning rates, then 11 regularizations. */
 const TERMS = 11;
 
-export function timeSvdppEpoch(
-  orderPtr: usize, nOrder: i32, ratPtrPtr: usize, moviePtr: usize, ratingPtr: usize, dayPtr: usize, nRatings: i32,
-  impPtrPtr: usize, impIdxPtr: usize, nImplicit: i32, nUsers: i32, nMovies: i32, nDays: i32, nBins: i32,
-  dayBinPtr: usize, dayDevPtr: usize,
-  pPtr: usize, apPtr: usize, qPtr: usize, yPtr: usize, stride: i32,
+export function timeSvdppBlock(
+  userPtr: usize, moviePtr: usize, ratingPtr: usize, dayPtr: usize, n: i32,
+  nUsers: i32, nMovies: i32, nDays: i32, nBins: i32, dayBinPtr: usize, dayDevPtr: usize,
+  pPtr: usize, apPtr: usize, qPtr: usize, zPtr: usize, stride: i32,
   buPtr: usize, alphaPtr: usize, cuPtr: usize, biPtr: usize, biBinPtr: usize, butPtr: usize, cutPtr: usize,
-  mu: f32, hyperPtr: usize, workPtr: usize, simd: i32, outSsePtr: usize,
+  mu: f32, hyperPtr: usize, simd: i32, outSsePtr: usize,
 ): i32 {
-  let status = checkPtr(orderPtr, 4) | checkPtr(ratPtrPtr, 4) | checkPtr(moviePtr, 4) | checkPtr(ratingPtr, 4) |
-    checkPtr(dayPtr, 4) | checkPtr(impPtrPtr, 4) | checkPtr(impIdxPtr, 4) | checkPtr(dayBinPtr, 4) |
-    checkPtr(dayDevPtr, 4) | checkPtr(pPtr, 4) | checkPtr(apPtr, 4) | checkPtr(qPtr, 4) | checkPtr(yPtr, 4) |
-    checkPtr(buPtr, 4) | checkPtr(alphaPtr, 4) | checkPtr(cuPtr, 4) | checkPtr(biPtr, 4) | checkPtr(biBinPtr, 4) |
-    checkPtr(butPtr, 4) | checkPtr(cutPtr, 4) | checkPtr(hyperPtr, 4) | checkPtr(workPtr, 4) | checkPtr(outSsePtr, 8);
+  let status = checkPtr(userPtr, 4) | checkPtr(moviePtr, 4) | checkPtr(ratingPtr, 4) | checkPtr(dayPtr, 4) |
+    checkPtr(dayBinPtr, 4) | checkPtr(dayDevPtr, 4) | checkPtr(pPtr, 4) | checkPtr(apPtr, 4) | checkPtr(qPtr, 4) |
+    checkPtr(zPtr, 4) | checkPtr(buPtr, 4) | checkPtr(alphaPtr, 4) | checkPtr(cuPtr, 4) | checkPtr(biPtr, 4) |
+    checkPtr(biBinPtr, 4) | checkPtr(butPtr, 4) | checkPtr(cutPtr, 4) | checkPtr(hyperPtr, 4) | checkPtr(outSsePtr, 8);
   if (status != STATUS_OK) return status;
-  status = checkCount(nOrder) | checkCount(nRatings) | checkCount(nImplicit) | checkCount(nUsers) |
-    checkCount(nMovies) | checkCount(nDays) | checkCount(nBins) | checkStride(stride);
+  status = checkCount(n) | checkCount(nUsers) | checkCount(nMovies) | checkCount(nDays) | checkCount(nBins) |
+    checkStride(stride);
   if (status != STATUS_OK) return status;
   const lrBu = hyper(hyperPtr, 0), lrAlpha = hyper(hyperPtr, 1), lrBut = hyper(hyperPtr, 2);
   const lrBi = hyper(hyperPtr, 3), lrBiBin = hyper(hyperPtr, 4), lrCu = hyper(hyperPtr, 5), lrCut = hyper(hyperPtr, 6);
@@ -105,71 +104,49 @@ export function timeSvdppEpoch(
   const keepAP: f32 = 1 - lrAP * hyper(hyperPtr, TERMS + 10);
   const useSimd = simd != 0;
   const rowBytes = <usize>stride << 2;
-  const z = workPtr;
-  const z0 = workPtr + rowBytes;
-  const t = z0 + rowBytes;
   let sse: f64 = 0;
-  for (let k = 0; k < nOrder; k++) {
-    const u = load<i32>(orderPtr + (<usize>k << 2));
-    if (<u32>u >= <u32>nUsers) return fail(outSsePtr, sse);
-    const at = <usize>u << 2;
-    const r0 = load<i32>(ratPtrPtr + at);
-    const r1 = load<i32>(ratPtrPtr + at, 4);
-    if (!validRange(r0, r1, nRatings)) return fail(outSsePtr, sse);
-    if (r0 == r1) continue;
-    const n0 = load<i32>(impPtrPtr + at);
-    const n1 = load<i32>(impPtrPtr + at, 4);
-    if (!validRange(n0, n1, nImplicit)) return fail(outSsePtr, sse);
-    const s = implicitSum(impIdxPtr, n0, n1, nMovies, yPtr, stride, z, useSimd);
-    if (s < 0) return fail(outSsePtr, sse);
-    memory.copy(z0, z, rowBytes);
-    const track: f32 = n1 > n0 ? lrY : 0;
+  for (let r = 0; r < n; r++) {
+    const at = <usize>r << 2;
+    const u = load<i32>(userPtr + at);
+    const i = load<i32>(moviePtr + at);
+    const d = load<i32>(dayPtr + at);
+    if (<u32>u >= <u32>nUsers || <u32>i >= <u32>nMovies || <u32>d >= <u32>nDays) return fail(outSsePtr, sse);
+    const b = load<i32>(dayBinPtr + (<usize>d << 2));
+    if (<u32>b >= <u32>nBins) return fail(outSsePtr, sse);
+    const dev = load<f32>(dayDevPtr + (<usize>d << 2));
     const p = pPtr + <usize>u * rowBytes;
     const ap = apPtr + <usize>u * rowBytes;
-    let bu = load<f32>(buPtr + at);
-    let alpha = load<f32>(alphaPtr + at);
-    let cu = load<f32>(cuPtr + at);
-    for (let j = r0; j < r1; j++) {
-      const jat = <usize>j << 2;
-      const i = load<i32>(moviePtr + jat);
-      const d = load<i32>(dayPtr + jat);
-      const b = <u32>d < <u32>nDays ? load<i32>(dayBinPtr + (<usize>d << 2)) : -1;
-      if (<u32>i >= <u32>nMovies || <u32>b >= <u32>nBins) {
-        store<f32>(buPtr + at, bu);
-        store<f32>(alphaPtr + at, alpha);
-        store<f32>(cuPtr + at, cu);
-        return fail(outSsePtr, sse);
-      }
-      const dev = load<f32>(dayDevPtr + (<usize>d << 2));
-      const q = qPtr + <usize>i * rowBytes;
-      const biAt = biPtr + (<usize>i << 2);
-      const bibAt = biBinPtr + ((<usize>i * <usize>nBins + <usize>b) << 2);
-      const butAt = butPtr + (<usize>d << 2);
-      const cutAt = cutPtr + (<usize>d << 2);
-      const bi = load<f32>(biAt);
-      const bib = load<f32>(bibAt);
-      const but = load<f32>(butAt);
-      const cut = load<f32>(cutAt);
-      const bit: f32 = bi + bib;
-      const sc: f32 = cu + cut;
-      effective(p, z, ap, dev, t, rowBytes, useSimd);
-      const e: f32 = load<f32>(ratingPtr + jat) -
-        (((((mu + bu) + alpha * dev) + but) + bit * sc) + dot(q, t, stride, useSimd));
-      sse += <f64>e * <f64>e;
-      bu = bu + lrBu * (e - regBu * bu);
-      alpha = alpha + lrAlpha * (e * dev - regAlpha * alpha);
-      store<f32>(butAt, but + lrBut * (e - regBut * but));
-      store<f32>(biAt, bi + lrBi * (e * sc - regBi * bi));
-      store<f32>(bibAt, bib + lrBiBin * (e * sc - regBiBin * bib));
-      cu = cu + lrCu * (e * bit - regCu * (cu - 1));
-      store<f32>(cutAt, cut + lrCut * (e * bit - regCut * cut));
-      if (useSimd) updateSimd(p, ap, q, z, t, rowBytes, keepP, lrP * e, keepAP, lrAP * e * dev, keepQ, lrQ * e, keepY, track * e);
-      else updateScalar(p, ap, q, z, t, rowBytes, keepP, lrP * e, keepAP, lrAP * e * dev, keepQ, lrQ * e, keepY, track * e);
-    }
-    store<f32>(buPtr + at, bu);
-    store<f32>(alphaPtr + at, alpha);
-    store<f32>(cuPtr + at, cu);
-    implicitStep(impIdxPtr, n0, n1, yPtr, stride, z, z0, Mathf.pow(keepY, <f32>(r1 - r0)), s, useSimd);
+    const z = zPtr + <usize>u * rowBytes;
+    const q = qPtr + <usize>i * rowBytes;
+    const uAt = <usize>u << 2;
+    const buAt = buPtr + uAt;
+    const alphaAt = alphaPtr + uAt;
+    const cuAt = cuPtr + uAt;
+    const biAt = biPtr + (<usize>i << 2);
+    const bibAt = biBinPtr + ((<usize>i * <usize>nBins + <usize>b) << 2);
+    const butAt = butPtr + (<usize>d << 2);
+    const cutAt = cutPtr + (<usize>d << 2);
+    const bu = load<f32>(buAt);
+    const alpha = load<f32>(alphaAt);
+    const cu = load<f32>(cuAt);
+    const bi = load<f32>(biAt);
+    const bib = load<f32>(bibAt);
+    const but = load<f32>(butAt);
+    const cut = load<f32>(cutAt);
+    const bit: f32 = bi + bib;
+    const sc: f32 = cu + cut;
+    const e: f32 = load<f32>(ratingPtr + at) -
+      (((((mu + bu) + alpha * dev) + but) + bit * sc) + dotEffective(q, p, z, ap, dev, stride, useSimd));
+    sse += <f64>e * <f64>e;
+    store<f32>(buAt, bu + lrBu * (e - regBu * bu));
+    store<f32>(alphaAt, alpha + lrAlpha * (e * dev - regAlpha * alpha));
+    store<f32>(butAt, but + lrBut * (e - regBut * but));
+    store<f32>(biAt, bi + lrBi * (e * sc - regBi * bi));
+    store<f32>(bibAt, bib + lrBiBin * (e * sc - regBiBin * bib));
+    store<f32>(cuAt, cu + lrCu * (e * bit - regCu * (cu - 1)));
+    store<f32>(cutAt, cut + lrCut * (e * bit - regCut * cut));
+    if (useSimd) updateSimd(p, ap, q, z, dev, rowBytes, keepP, lrP * e, keepAP, lrAP * e * dev, keepQ, lrQ * e, keepY, lrY * e);
+    else updateScalar(p, ap, q, z, dev, rowBytes, keepP, lrP * e, keepAP, lrAP * e * dev, keepQ, lrQ * e, keepY, lrY * e);
   }
   store<f64>(outSsePtr, sse);
   return isFinite(sse) ? STATUS_OK : STATUS_DIVERGED;
@@ -235,19 +212,64 @@ export function timeSvdppPredict(
   return STATUS_INDEX_OUT_OF_RANGE;
 }
 
-/** t = (p + z) + dev·a: the effective user vector, written so prediction reproduces it (U = p + z). */
+/** q·((p + z) + dev·a) on the chosen path, with vec.ts's summation order. */
 // @ts-ignore: decorator
-@inline function effective(p: usize, z: usize, a: usize, dev: f32, t: usize, rowBytes: usize, simd: bool): void {
-  if (simd) {
-    const dv = f32x4.splat(dev);
-    for (let off: usize = 0; off < rowBytes; off += 16) {
-      v128.store(t + off, f32x4.add(f32x4.add(v128.load(p + off), v128.load(z + off)), f32x4.mul(dv, v128.load(a + off))));
-    }
-  } else {
-    for (let off: usize = 0; off < rowBytes; off += 4) {
-      store<f32>(t + off, (load<f32>(p + off) + load<f32>(z + off)) + dev * load<f32>(a + off));
-    }
+@inline function dotEffective(q: usize, p: usize, z: usize, a: usize, dev: f32, n: i32, simd: bool): f32 {
+  return simd ? dotEffectiveSimd(q, p, z, a, dev, n) : dotEffectiveScalar(q, p, z, a, dev, n);
+}
+
+/** (p + z) + dev·a for the four lanes at off. */
+// @ts-ignore: decorator
+@inline function effectiveAt(p: usize, z: usize, a: usize, dv: v128, off: usize): v128 {
+  return f32x4.add(f32x4.add(v128.load(p + off), v128.load(z + off)), f32x4.mul(dv, v128.load(a + off)));
+}
+
+// @ts-ignore: decorator
+@inline function dotEffectiveSimd(q: usize, p: usize, z: usize, a: usize, dev: f32, n: i32): f32 {
+  const dv = f32x4.splat(dev);
+  let acc0 = f32x4.splat(0);
+  let acc1 = f32x4.splat(0);
+  const end = <usize>n << 2;
+  let off: usize = 0;
+  for (; off + 32 <= end; off += 32) {
+    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(q + off), effectiveAt(p, z, a, dv, off)));
+    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(q + off, 16), effectiveAt(p, z, a, dv, off + 16)));
   }
+  if (off < end) acc0 = f32x4.add(acc0, f32x4.mul(v128.load(q + off), effectiveAt(p, z, a, dv, off)));
+  const acc = f32x4.add(acc0, acc1);
+  return (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+    (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+}
+
+/** q[f]·((p[f] + z[f]) + dev·a[f]) for the float at byte offset off. */
+// @ts-ignore: decorator
+@inline function termAt(q: usize, p: usize, z: usize, a: usize, dev: f32, off: usize): f32 {
+  return load<f32>(q + off) * ((load<f32>(p + off) + load<f32>(z + off)) + dev * load<f32>(a + off));
+}
+
+// @ts-ignore: decorator
+@inline function dotEffectiveScalar(q: usize, p: usize, z: usize, a: usize, dev: f32, n: i32): f32 {
+  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+  const end = <usize>n << 2;
+  let off: usize = 0;
+  for (; off + 32 <= end; off += 32) {
+    s0 += termAt(q, p, z, a, dev, off);
+    s1 += termAt(q, p, z, a, dev, off + 4);
+    s2 += termAt(q, p, z, a, dev, off + 8);
+    s3 += termAt(q, p, z, a, dev, off + 12);
+    t0 += termAt(q, p, z, a, dev, off + 16);
+    t1 += termAt(q, p, z, a, dev, off + 20);
+    t2 += termAt(q, p, z, a, dev, off + 24);
+    t3 += termAt(q, p, z, a, dev, off + 28);
+  }
+  if (off < end) {
+    s0 += termAt(q, p, z, a, dev, off);
+    s1 += termAt(q, p, z, a, dev, off + 4);
+    s2 += termAt(q, p, z, a, dev, off + 8);
+    s3 += termAt(q, p, z, a, dev, off + 12);
+  }
+  return ((s0 + t0) + (s1 + t1)) + ((s2 + t2) + (s3 + t3));
 }
 
 /** t = x + dev·a. */
@@ -266,9 +288,10 @@ export function timeSvdppPredict(
 /** One rating's row updates (see the header), four floats at a time; all from the old values. */
 // @ts-ignore: decorator
 @inline function updateSimd(
-  p: usize, ap: usize, q: usize, z: usize, t: usize, rowBytes: usize,
+  p: usize, ap: usize, q: usize, z: usize, dev: f32, rowBytes: usize,
   keepP: f32, gP: f32, keepAP: f32, gAP: f32, keepQ: f32, gQ: f32, keepY: f32, gY: f32,
 ): void {
+  const dv = f32x4.splat(dev);
   const kp = f32x4.splat(keepP);
   const gp = f32x4.splat(gP);
   const ka = f32x4.splat(keepAP);
@@ -278,25 +301,33 @@ export function timeSvdppPredict(
   const ky = f32x4.splat(keepY);
   const gy = f32x4.splat(gY);
   for (let off: usize = 0; off < rowBytes; off += 16) {
+    const pv = v128.load(p + off);
+    const av = v128.load(ap + off);
     const qv = v128.load(q + off);
-    v128.store(p + off, f32x4.add(f32x4.mul(kp, v128.load(p + off)), f32x4.mul(gp, qv)));
-    v128.store(ap + off, f32x4.add(f32x4.mul(ka, v128.load(ap + off)), f32x4.mul(ga, qv)));
-    v128.store(q + off, f32x4.add(f32x4.mul(kq, qv), f32x4.mul(gq, v128.load(t + off))));
-    v128.store(z + off, f32x4.add(f32x4.mul(ky, v128.load(z + off)), f32x4.mul(gy, qv)));
+    const zv = v128.load(z + off);
+    const tv = f32x4.add(f32x4.add(pv, zv), f32x4.mul(dv, av));
+    v128.store(p + off, f32x4.add(f32x4.mul(kp, pv), f32x4.mul(gp, qv)));
+    v128.store(ap + off, f32x4.add(f32x4.mul(ka, av), f32x4.mul(ga, qv)));
+    v128.store(q + off, f32x4.add(f32x4.mul(kq, qv), f32x4.mul(gq, tv)));
+    v128.store(z + off, f32x4.add(f32x4.mul(ky, zv), f32x4.mul(gy, qv)));
   }
 }
 
 /** The scalar twin of updateSimd: the same multiplies and adds per element. */
 // @ts-ignore: decorator
 @inline function updateScalar(
-  p: usize, ap: usize, q: usize, z: usize, t: usize, rowBytes: usize,
+  p: usize, ap: usize, q: usize, z: usize, dev: f32, rowBytes: usize,
   keepP: f32, gP: f32, keepAP: f32, gAP: f32, keepQ: f32, gQ: f32, keepY: f32, gY: f32,
 ): void {
   for (let off: usize = 0; off < rowBytes; off += 4) {
+    const pf = load<f32>(p + off);
+    const af = load<f32>(ap + off);
     const qf = load<f32>(q + off);
-    store<f32>(p + off, keepP * load<f32>(p + off) + gP * qf);
-    store<f32>(ap + off, keepAP * load<f32>(ap + off) + gAP * qf);
-    store<f32>(q + off, keepQ * qf + gQ * load<f32>(t + off));
-    store<f32>(z + off, keepY * load<f32>(z + off) + gY * qf);
+    const zf = load<f32>(z + off);
+    const tf: f32 = (pf + zf) + dev * af;
+    store<f32>(p + off, keepP * pf + gP * qf);
+    store<f32>(ap + off, keepAP * af + gAP * qf);
+    store<f32>(q + off, keepQ * qf + gQ * tf);
+    store<f32>(z + off, keepY * zf + gY * qf);
   }
 }

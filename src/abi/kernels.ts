@@ -417,46 +417,70 @@ export class Engine {
   // ---- svdpp / timesvdpp ----
 
   /**
-   * One SVD++ epoch (assembly/svdpp.ts) over the users order[start..end), in that order, updating
-   * the model in place; calls are cut at user boundaries into runs of about CHUNK_RATINGS ratings.
-   * Returns the sum of squared errors seen during the pass. `work` (f32 ≥ 2·stride) is scratch;
-   * it is taken from the arena when not given (main thread only).
+   * SVD++'s rating updates over ratings start..end of a grid block (assembly/svdpp.ts), moving
+   * each user's implicit sum in `Z` with them. Returns the sum of squared errors of the pass.
    */
-  svdppEpoch(
-    data: UserRatings,
-    implicit: ImplicitFeedback,
-    model: SvdppModel,
-    params: SvdppParams,
-    order: Region<"i32">,
-    options: RangeOptions & { work?: Region<"f32"> } = {},
-  ): number {
-    const check = this.begin("svdppEpoch");
-    const nRatings = this.checkUserRatings(check, data, model.nUsers);
-    this.checkImplicit(check, implicit, model.nUsers);
+  svdppBlock(data: Coo, model: FactorModel, Z: Region<"f32">, params: SvdppParams, options: RangeOptions = {}): number {
+    const check = this.begin("svdppBlock");
+    const n = check.coo(data);
     check.model(model);
-    check.region("Y", model.Y, "f32", model.nMovies * model.stride);
+    check.region("Z", Z, "f32", model.nUsers * model.stride);
     check.finite("mu", params.mu);
     for (const name of ["lrBu", "lrBi", "lrP", "lrQ", "lrY", "regBu", "regBi", "regP", "regQ", "regY"] as const) {
       check.nonNegative(name, params[name]);
     }
-    check.region("order", order, "i32", 0);
-    const [start, end] = check.range(options, order.length);
-    return this.withTemp(options.work === undefined, () => {
-      const work = options.work ?? this.arena.array("f32", 2 * model.stride);
-      check.region("work", work, "f32", 2 * model.stride);
-      let sse = 0;
-      for (const [from, count] of this.userChunks(data.ptr, order, start, end)) {
-        this.run("svdppEpoch", this.exports.svdppEpoch(
-          order.ptr + 4 * from, count, data.ptr.ptr, data.movie.ptr, data.rating.ptr, nRatings,
-          implicit.ptr.ptr, implicit.idx.ptr, implicit.idx.length, model.nUsers, model.nMovies,
-          model.P.ptr, model.Q.ptr, model.Y.ptr, model.bu.ptr, model.bi.ptr, model.stride,
-          params.mu, params.lrBu, params.lrBi, params.lrP, params.lrQ, params.lrY,
-          params.regBu, params.regBi, params.regP, params.regQ, params.regY, work.ptr, simdFlag(options), this.slot,
-        ));
-        sse += this.arena.f64(this.slot, 1)[0]!;
-      }
-      return sse;
-    });
+    const [start, end] = check.range(options, n);
+    const { P, Q, bu, bi, nUsers, nMovies, stride } = model;
+    let sse = 0;
+    for (let at = start; at < end; at += CHUNK_RATINGS) {
+      const count = Math.min(CHUNK_RATINGS, end - at);
+      this.run("svdppBlock", this.exports.svdppBlock(
+        data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, count, nUsers, nMovies,
+        P.ptr, Q.ptr, Z.ptr, bu.ptr, bi.ptr, stride,
+        params.mu, params.lrBu, params.lrBi, params.lrP, params.lrQ, params.lrY,
+        params.regBu, params.regBi, params.regP, params.regQ, params.regY, simdFlag(options), this.slot,
+      ));
+      sse += this.arena.f64(this.slot, 1)[0]!;
+    }
+    return sse;
+  }
+
+  /**
+   * z_u = |N(u)|^−½ Σ y_j over the grid ratings start..end for users u0..u1−1 (assembly/implicit.ts;
+   * every rating of the range must belong to one of them), copied to Z0; with `out`, also
+   * out_u = p_u + z_u.
+   */
+  implicitSums(data: Pick<Coo, "user" | "movie">, s: ImplicitState, users: [number, number], options: RangeOptions & { out?: Region<"f32"> } = {}): void {
+    const check = this.begin("implicitSums");
+    const n = this.checkImplicitState(check, data, s);
+    const [u0, u1] = check.range({ start: users[0], end: users[1] }, s.nUsers, "users", "the user count");
+    const [start, end] = check.range(options, n);
+    if (options.out) check.region("out", options.out, "f32", s.nUsers * s.stride);
+    if (options.out && !s.P) check.fail("out needs the user factors P");
+    if (s.P) check.region("P", s.P, "f32", s.nUsers * s.stride);
+    this.run("implicitSums", this.exports.implicitSums(
+      u0, u1, start, end, data.user.ptr, data.movie.ptr, s.nUsers, s.nMovies, s.count.ptr, s.Y.ptr, s.Z.ptr, s.Z0.ptr,
+      s.P?.ptr ?? 0, options.out?.ptr ?? 0, s.stride, simdFlag(options),
+    ));
+  }
+
+  /** keep_u = keepY^{m_u} and Z0_u ← s_u·(Z_u − keep_u·Z0_u) for users u0..u1−1 (assembly/implicit.ts). */
+  implicitDelta(s: ImplicitState, users: [number, number], keepY: number, options: PathOptions = {}): void {
+    const check = this.begin("implicitDelta");
+    this.checkImplicitState(check, null, s);
+    const [u0, u1] = check.range({ start: users[0], end: users[1] }, s.nUsers, "users", "the user count");
+    check.finite("keepY", keepY);
+    this.run("implicitDelta", this.exports.implicitDelta(u0, u1, s.nUsers, s.count.ptr, s.Z.ptr, s.Z0.ptr, s.keep.ptr, s.stride, keepY, simdFlag(options)));
+  }
+
+  /** y_j ← keep_u·y_j + D_u (D in Z0) for the grid ratings start..end, in order (assembly/implicit.ts). */
+  implicitScatter(data: Pick<Coo, "user" | "movie">, s: ImplicitState, options: RangeOptions = {}): void {
+    const check = this.begin("implicitScatter");
+    const n = this.checkImplicitState(check, data, s);
+    const [start, end] = check.range(options, n);
+    this.run("implicitScatter", this.exports.implicitScatter(
+      start, end, data.user.ptr, data.movie.ptr, s.nUsers, s.nMovies, s.keep.ptr, s.Z0.ptr, s.Y.ptr, s.stride, simdFlag(options),
+    ));
   }
 
   /** out_u = p_u + |N(u)|^−½ Σ_{j∈N(u)} y_j for every user: the vectors SVD++ predicts with. */
@@ -479,56 +503,47 @@ export class Engine {
   }
 
   /**
-   * One timeSVD++ epoch (assembly/timesvdpp.ts) over the users order[start..end), like
-   * svdppEpoch; `data.day` holds each rating's user-day index. `work` (f32 ≥
-   * timeSvdppWorkLength(stride)) holds the hyperparameter block and the scratch rows.
+   * timeSVD++'s rating updates over ratings start..end of a grid block (assembly/timesvdpp.ts),
+   * moving each user's implicit sum in `Z` with them; `data.day` holds each rating's user-day
+   * index. `params.hyper` holds the learning rates and regularizations (timeSvdppHyper), checked
+   * here. Returns the sum of squared errors of the pass.
    */
-  timeSvdppEpoch(
-    data: UserRatings & { day: Region<"i32"> },
-    implicit: ImplicitFeedback,
-    model: TimeSvdppModel,
-    params: TimeSvdppParams,
-    order: Region<"i32">,
-    options: RangeOptions & { work?: Region<"f32"> } = {},
+  timeSvdppBlock(
+    data: TimeCoo,
+    model: Omit<TimeSvdppModel, "Y">,
+    Z: Region<"f32">,
+    params: { mu: number; hyper: Region<"f32"> },
+    options: RangeOptions = {},
   ): number {
-    const check = this.begin("timeSvdppEpoch");
-    const nRatings = this.checkUserRatings(check, data, model.nUsers);
-    check.region("data.day", data.day, "i32", nRatings);
-    this.checkImplicit(check, implicit, model.nUsers);
+    const check = this.begin("timeSvdppBlock");
+    const n = check.coo(data);
+    check.region("data.day", data.day, "i32", n);
     this.checkTimeModel(check, model);
     check.region("P", model.P, "f32", model.nUsers * model.stride);
-    check.region("Y", model.Y, "f32", model.nMovies * model.stride);
+    check.region("Z", Z, "f32", model.nUsers * model.stride);
     check.region("dayBin", model.dayBin, "i32", model.nDays);
     check.region("dayDev", model.dayDev, "f32", model.nDays);
     check.finite("mu", params.mu);
-    for (const term of TIME_SVDPP_TERMS) {
-      check.nonNegative(`lr${term}`, params[`lr${term}`]);
-      check.nonNegative(`reg${term}`, params[`reg${term}`]);
-    }
-    check.region("order", order, "i32", 0);
-    const [start, end] = check.range(options, order.length);
-    return this.withTemp(options.work === undefined, () => {
-      const length = timeSvdppWorkLength(model.stride);
-      const work = options.work ?? this.arena.array("f32", length);
-      check.region("work", work, "f32", length);
-      const hyper = this.arena.f32(work.ptr, HYPER_FLOATS);
-      TIME_SVDPP_TERMS.forEach((term, k) => {
-        hyper[k] = params[`lr${term}`];
-        hyper[TIME_SVDPP_TERMS.length + k] = params[`reg${term}`];
-      });
-      let sse = 0;
-      for (const [from, count] of this.userChunks(data.ptr, order, start, end)) {
-        this.run("timeSvdppEpoch", this.exports.timeSvdppEpoch(
-          order.ptr + 4 * from, count, data.ptr.ptr, data.movie.ptr, data.rating.ptr, data.day.ptr, nRatings,
-          implicit.ptr.ptr, implicit.idx.ptr, implicit.idx.length, model.nUsers, model.nMovies, model.nDays, model.nBins,
-          model.dayBin.ptr, model.dayDev.ptr, model.P.ptr, model.AP.ptr, model.Q.ptr, model.Y.ptr, model.stride,
-          model.bu.ptr, model.alpha.ptr, model.cu.ptr, model.bi.ptr, model.biBin.ptr, model.but.ptr, model.cut.ptr,
-          params.mu, work.ptr, work.ptr + 4 * HYPER_FLOATS, simdFlag(options), this.slot,
-        ));
-        sse += this.arena.f64(this.slot, 1)[0]!;
-      }
-      return sse;
+    check.region("hyper", params.hyper, "f32", TIME_SVDPP_HYPER_LENGTH);
+    const hyper = this.arena.view(params.hyper);
+    TIME_SVDPP_TERMS.forEach((term, k) => {
+      check.nonNegative(`lr${term}`, hyper[k]!);
+      check.nonNegative(`reg${term}`, hyper[TIME_SVDPP_TERMS.length + k]!);
     });
+    const [start, end] = check.range(options, n);
+    const m = model;
+    let sse = 0;
+    for (let at = start; at < end; at += CHUNK_RATINGS) {
+      const count = Math.min(CHUNK_RATINGS, end - at);
+      this.run("timeSvdppBlock", this.exports.timeSvdppBlock(
+        data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, data.day.ptr + 4 * at, count,
+        m.nUsers, m.nMovies, m.nDays, m.nBins, m.dayBin.ptr, m.dayDev.ptr, m.P.ptr, m.AP.ptr, m.Q.ptr, Z.ptr, m.stride,
+        m.bu.ptr, m.alpha.ptr, m.cu.ptr, m.bi.ptr, m.biBin.ptr, m.but.ptr, m.cut.ptr,
+        params.mu, params.hyper.ptr, simdFlag(options), this.slot,
+      ));
+      sse += this.arena.f64(this.slot, 1)[0]!;
+    }
+    return sse;
   }
 
   /**
@@ -568,24 +583,18 @@ export class Engine {
     });
   }
 
-  /** [first order position, user count] runs of order[start..end) holding about CHUNK_RATINGS ratings each. */
-  private userChunks(ptr: Region<"i32">, order: Region<"i32">, start: number, end: number): [number, number][] {
-    const offsets = this.arena.view(ptr);
-    const users = this.arena.view(order);
-    const chunks: [number, number][] = [];
-    let from = start;
-    let ratings = 0;
-    for (let k = start; k < end; k++) {
-      const u = users[k]!;
-      // A bad user index is the kernel's to report (STATUS_INDEX_OUT_OF_RANGE).
-      if (u >= 0 && u + 1 < offsets.length) ratings += offsets[u + 1]! - offsets[u]!;
-      if (ratings >= CHUNK_RATINGS || k + 1 === end) {
-        chunks.push([from, k + 1 - from]);
-        from = k + 1;
-        ratings = 0;
-      }
-    }
-    return chunks;
+  /** The implicit-feedback state (and, when given, the grid ratings, whose count it returns). */
+  private checkImplicitState(check: Check, data: Pick<Coo, "user" | "movie"> | null, s: ImplicitState): number {
+    this.checkShape(check, s.nUsers, s.nMovies, s.stride);
+    check.region("count", s.count, "i32", s.nUsers);
+    check.region("keep", s.keep, "f32", s.nUsers);
+    check.region("Y", s.Y, "f32", s.nMovies * s.stride);
+    check.region("Z", s.Z, "f32", s.nUsers * s.stride);
+    check.region("Z0", s.Z0, "f32", s.nUsers * s.stride);
+    if (!data) return 0;
+    check.region("data.user", data.user, "i32", 0);
+    check.region("data.movie", data.movie, "i32", data.user.length);
+    return data.user.length;
   }
 
   private checkShape(check: Check, nUsers: number, nMovies: number, stride: number): void {
@@ -593,15 +602,6 @@ export class Engine {
     check.count("nMovies", nMovies);
     check.count("stride", stride);
     check.multipleOf4("stride", stride);
-  }
-
-  /** CSR by user: ptr (nUsers + 1 offsets), movie and rating of equal length. Returns the rating count. */
-  private checkUserRatings(check: Check, data: UserRatings, nUsers: number): number {
-    check.region("data.ptr", data.ptr, "i32", nUsers + 1);
-    check.region("data.movie", data.movie, "i32", 0);
-    check.region("data.rating", data.rating, "f32", data.movie.length);
-    check.count("data.movie.length", data.movie.length);
-    return data.movie.length;
   }
 
   private checkImplicit(check: Check, implicit: ImplicitFeedback, nUsers: number): void {
@@ -943,24 +943,17 @@ class Check {
     if (params.lo > params.hi) this.fail(`lo must be ≤ hi, got lo ${params.lo} > hi ${params.hi}`);
   }
 
-  range(options: RangeOptions, n: number): [number, number] {
+  range(options: RangeOptions, n: number, what = "start..end", of = "the rating count"): [number, number] {
     const start = options.start ?? 0;
     const end = options.end ?? n;
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start > end || end > n) {
-      this.fail(`start..end must satisfy 0 ≤ start ≤ end ≤ ${n} (the rating count), got ${start}..${end}`);
+      this.fail(`${what} must satisfy 0 ≤ start ≤ end ≤ ${n} (${of}), got ${start}..${end}`);
     }
     return [start, end];
   }
 }
 
 // ---- svdpp / timesvdpp ----
-
-/** Ratings as CSR by user: user u's ratings are movie/rating[ptr[u] .. ptr[u+1]). */
-export interface UserRatings {
-  ptr: Region<"i32">;
-  movie: Region<"i32">;
-  rating: Region<"f32">;
-}
 
 /** Implicit feedback N(u) as CSR by user: idx[ptr[u] .. ptr[u+1]) (may share the ratings' regions). */
 export interface ImplicitFeedback {
@@ -971,6 +964,23 @@ export interface ImplicitFeedback {
 /** An SVD++ model: a biased factor model plus the implicit factors Y (nMovies × stride). */
 export interface SvdppModel extends FactorModel {
   Y: Region<"f32">;
+}
+
+/**
+ * The implicit-feedback state of SVD++ and timeSVD++ on the grid (assembly/implicit.ts): per user
+ * the count m_u = |N(u)|, the sums Z and their epoch-start copy Z0 (then the y-step D), and keep_u;
+ * per movie the implicit factors Y; P only for the user vectors p_u + z_u.
+ */
+export interface ImplicitState {
+  nUsers: number;
+  nMovies: number;
+  stride: number;
+  count: Region<"i32">;
+  keep: Region<"f32">;
+  Y: Region<"f32">;
+  Z: Region<"f32">;
+  Z0: Region<"f32">;
+  P?: Region<"f32">;
 }
 
 export interface SvdppParams extends SgdParams {
@@ -985,12 +995,24 @@ export type TimeSvdppTerm = (typeof TIME_SVDPP_TERMS)[number];
 /** The global mean, and a learning rate and a regularization per term (see assembly/timesvdpp.ts). */
 export type TimeSvdppParams = { mu: number } & Record<`lr${TimeSvdppTerm}` | `reg${TimeSvdppTerm}`, number>;
 
-/** Floats of the hyperparameter block at the start of timeSVD++'s work region (22, padded to 16 bytes). */
-const HYPER_FLOATS = 24;
+/** Floats of timeSVD++'s hyperparameter block: a learning rate per term, then a regularization per term. */
+export const TIME_SVDPP_HYPER_LENGTH = 2 * TIME_SVDPP_TERMS.length;
 
-/** Length of the f32 work region timeSvdppEpoch needs: the hyperparameters and three scratch rows. */
-export function timeSvdppWorkLength(stride: number): number {
-  return HYPER_FLOATS + 3 * stride;
+/** The hyperparameter block timeSvdppBlock reads, in its order, written into `out`. */
+export function timeSvdppHyper(
+  params: Omit<TimeSvdppParams, "mu">,
+  out: Float32Array = new Float32Array(TIME_SVDPP_HYPER_LENGTH),
+): Float32Array {
+  TIME_SVDPP_TERMS.forEach((term, k) => {
+    out[k] = params[`lr${term}`];
+    out[TIME_SVDPP_TERMS.length + k] = params[`reg${term}`];
+  });
+  return out;
+}
+
+/** Ratings in COO (grid order) with each rating's user-day index. */
+export interface TimeCoo extends Coo {
+  day: Region<"i32">;
 }
 
 /**

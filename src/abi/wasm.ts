@@ -100,24 +100,34 @@ export interface KernelExports {
     nUsers: number, nMovies: number, devPtr: number, countPtr: number, minSupport: number, weighted: number,
     outNumPtr: number, outDenPtr: number,
   ): number;
-  svdppEpoch(
-    orderPtr: number, nOrder: number, ratPtrPtr: number, moviePtr: number, ratingPtr: number, nRatings: number,
-    impPtrPtr: number, impIdxPtr: number, nImplicit: number, nUsers: number, nMovies: number,
-    pPtr: number, qPtr: number, yPtr: number, buPtr: number, biPtr: number, stride: number,
+  svdppBlock(
+    userPtr: number, moviePtr: number, ratingPtr: number, n: number, nUsers: number, nMovies: number,
+    pPtr: number, qPtr: number, zPtr: number, buPtr: number, biPtr: number, stride: number,
     mu: number, lrBu: number, lrBi: number, lrP: number, lrQ: number, lrY: number,
-    regBu: number, regBi: number, regP: number, regQ: number, regY: number,
-    workPtr: number, simd: number, outSsePtr: number,
+    regBu: number, regBi: number, regP: number, regQ: number, regY: number, simd: number, outSsePtr: number,
+  ): number;
+  implicitSums(
+    u0: number, u1: number, start: number, end: number, userPtr: number, moviePtr: number, nUsers: number, nMovies: number,
+    countPtr: number, yPtr: number, zPtr: number, z0Ptr: number, pPtr: number, outPtr: number, stride: number, simd: number,
+  ): number;
+  implicitDelta(
+    u0: number, u1: number, nUsers: number, countPtr: number, zPtr: number, z0Ptr: number, keepPtr: number,
+    stride: number, keepY: number, simd: number,
+  ): number;
+  implicitScatter(
+    start: number, end: number, userPtr: number, moviePtr: number, nUsers: number, nMovies: number,
+    keepPtr: number, dPtr: number, yPtr: number, stride: number, simd: number,
   ): number;
   svdppUserVectors(
     impPtrPtr: number, impIdxPtr: number, nImplicit: number, nUsers: number, nMovies: number,
     pPtr: number, yPtr: number, stride: number, outPtr: number, simd: number,
   ): number;
-  timeSvdppEpoch(
-    orderPtr: number, nOrder: number, ratPtrPtr: number, moviePtr: number, ratingPtr: number, dayPtr: number, nRatings: number,
-    impPtrPtr: number, impIdxPtr: number, nImplicit: number, nUsers: number, nMovies: number, nDays: number, nBins: number,
-    dayBinPtr: number, dayDevPtr: number, pPtr: number, apPtr: number, qPtr: number, yPtr: number, stride: number,
+  timeSvdppBlock(
+    userPtr: number, moviePtr: number, ratingPtr: number, dayPtr: number, n: number,
+    nUsers: number, nMovies: number, nDays: number, nBins: number, dayBinPtr: number, dayDevPtr: number,
+    pPtr: number, apPtr: number, qPtr: number, zPtr: number, stride: number,
     buPtr: number, alphaPtr: number, cuPtr: number, biPtr: number, biBinPtr: number, butPtr: number, cutPtr: number,
-    mu: number, hyperPtr: number, workPtr: number, simd: number, outSsePtr: number,
+    mu: number, hyperPtr: number, simd: number, outSsePtr: number,
   ): number;
   timeSvdppPredict(
     userPtr: number, moviePtr: number, dayPtr: number, binPtr: number, devPtr: number, n: number,

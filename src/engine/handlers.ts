@@ -7,7 +7,9 @@
  * returns one number.
  */
 import type { Coo, Engine, FactorModel } from "../abi/kernels.js";
+import { IMPLICIT_HANDLERS } from "./implicit-tasks.js";
 import { SIMILARITY_HANDLERS } from "./similarity-tasks.js";
+import { TIME_SVDPP_HANDLERS } from "./timesvdpp-tasks.js";
 
 export interface Task {
   op: string;
@@ -59,11 +61,22 @@ function regions(a: number[]): { coo: Coo; model: FactorModel } {
 
 export const HANDLERS: Record<string, Handler> = {
   ...SIMILARITY_HANDLERS,
+  ...IMPLICIT_HANDLERS,
+  ...TIME_SVDPP_HANDLERS,
   /** args: layout (11), mu, lrBu, lrBi, lrP, lrQ, regBu, regBi, regP, regQ, start, end → sse of the pass. */
   sgd(engine, a) {
     const { coo, model } = regions(a);
     const [mu, lrBu, lrBi, lrP, lrQ, regBu, regBi, regP, regQ, start, end] = a.slice(LAYOUT_FIELDS.length) as number[];
     return engine.sgdEpoch(coo, model, { mu: mu!, lrBu: lrBu!, lrBi: lrBi!, lrP: lrP!, lrQ: lrQ!, regBu: regBu!, regBi: regBi!, regP: regP!, regQ: regQ! }, { start, end });
+  },
+  /** args: layout (11), zPtr, mu, lrBu, lrBi, lrP, lrQ, lrY, regBu, regBi, regP, regQ, regY, start, end → sse of the pass. */
+  svdppBlock(engine, a) {
+    const { coo, model } = regions(a);
+    const [zPtr, mu, lrBu, lrBi, lrP, lrQ, lrY, regBu, regBi, regP, regQ, regY, start, end] = a.slice(LAYOUT_FIELDS.length) as number[];
+    const Z = { ptr: zPtr!, length: model.nUsers * model.stride, dtype: "f32" as const };
+    return engine.svdppBlock(coo, model, Z, {
+      mu: mu!, lrBu: lrBu!, lrBi: lrBi!, lrP: lrP!, lrQ: lrQ!, lrY: lrY!, regBu: regBu!, regBi: regBi!, regP: regP!, regQ: regQ!, regY: regY!,
+    }, { start, end });
   },
   /** args: layout (11), mu, lo, hi, start, end → Σ (r − clip(r̂))² over ratings start..end. */
   sse(engine, a) {

@@ -17,9 +17,9 @@ export interface BlockGrid {
 }
 
 /**
- * Runs `runBlock` once on every non-empty block, at most `threads` at a time and never two that
- * share a row or column bin. Resolves with the sum of the blocks' results; the first failure
- * rejects at once (blocks still running are left to finish on their own).
+ * Runs `runBlock` once on every non-empty block (of the given row bins, or all), at most `threads`
+ * at a time and never two that share a row or column bin. Resolves with the sum of the blocks'
+ * results; the first failure rejects at once (blocks still running are left to finish on their own).
  */
 export function runEpoch(
   grid: BlockGrid,
@@ -27,10 +27,13 @@ export function runEpoch(
   rng: Rng,
   runBlock: (start: number, end: number) => Promise<number>,
   shouldStop: () => boolean = () => false,
+  rows: readonly number[] | null = null,
 ): Promise<number> {
   const { bins, blockStart } = grid;
   const pending: number[] = [];
-  for (let b = 0; b < bins * bins; b++) if (blockStart[b + 1]! > blockStart[b]!) pending.push(b);
+  for (const row of rows ?? Array.from({ length: bins }, (_, r) => r)) {
+    for (let b = row * bins; b < (row + 1) * bins; b++) if (blockStart[b + 1]! > blockStart[b]!) pending.push(b);
+  }
   const rowBusy = new Uint8Array(bins);
   const colBusy = new Uint8Array(bins);
   let running = 0;

@@ -18,7 +18,8 @@ import { availableParallelism } from "node:os";
 import { Engine, type Coo, type FactorModel, type SgdParams } from "../abi/kernels.js";
 import { Rng } from "../data/rng.js";
 import { DataError } from "../data/types.js";
-import { arrangeGrid, binRowOrder, remapColumn, unpermuteRows } from "./grid.js";
+import type { Arena } from "../abi/arena.js";
+import { arrangeGrid, binRowOrder, remapColumn, unpermuteRows, type Grid, type GridColumn } from "./grid.js";
 import { layoutArgs } from "./handlers.js";
 import { EnginePool } from "./pool.js";
 import { runEpoch, StopRequested } from "./scheduler.js";
@@ -119,6 +120,16 @@ export function autoThreads(nRatings: number): number {
   return Math.max(1, Math.min(availableParallelism(), Math.floor(nRatings / RATINGS_PER_THREAD)));
 }
 
+/**
+ * The pool a training run uses: deterministic, or too small for a second thread, runs the tasks on
+ * the calling thread; an explicit thread count always gets worker threads.
+ */
+export function trainingPool(engine: Engine, nRatings: number, opts: TrainingOptions): EnginePool {
+  const threads = opts.deterministic ? 1 : opts.threads ?? autoThreads(nRatings);
+  const inline = opts.deterministic === true || (opts.threads === undefined && threads === 1);
+  return EnginePool.create(engine, { threads, inline });
+}
+
 export async function trainSgd(
   nUsers: number,
   nMovies: number,
@@ -139,33 +150,17 @@ export async function trainSgd(
   const stride = strideOf(s.factors);
   const nValid = validData?.user.length ?? 0;
   const bytes = planMemory(n, nUsers, nMovies, s.factors, nValid);
-  // Deterministic, or too small for a second thread: the calling thread runs the tasks itself.
-  // An explicit thread count always gets worker threads.
-  const threads = opts.deterministic ? 1 : opts.threads ?? autoThreads(n);
-  const inline = opts.deterministic === true || (opts.threads === undefined && threads === 1);
   const engine = await Engine.create({ bytes, maximumBytes: bytes });
-  const pool = EnginePool.create(engine, { threads, inline });
+  const pool = trainingPool(engine, n, opts);
   const { arena } = engine;
   try {
     let sum = 0;
     for (let r = 0; r < n; r++) sum += data.rating[r]!;
     const mu = n ? sum / n : 0;
 
-    // Ratings in grid order, straight into the shared memory. At least (threads+1)² blocks, so
-    // a worker always finds a free block.
-    const bins = Math.max(binsFor(nMovies, stride), pool.threads > 1 ? pool.threads + 1 : 1);
-    const coo: Coo = { user: arena.array("i32", n), movie: arena.array("i32", n), rating: arena.array("f32", n) };
-    const grid = arrangeGrid(data.user, data.movie, nUsers, nMovies, bins, s.seed, [
-      [data.user, arena.view(coo.user)],
-      [data.movie, arena.view(coo.movie)],
-      [data.rating, arena.view(coo.rating)],
-    ]);
-
-    // Rows renumbered bin by bin (see binRowOrder): a block sweeps P and Q forward.
-    const userRow = binRowOrder(grid.userBin, bins);
-    const movieRow = binRowOrder(grid.movieBin, bins);
-    remapColumn(arena.view(coo.user), userRow);
-    remapColumn(arena.view(coo.movie), movieRow);
+    // At least (threads+1)² blocks, so a worker always finds a free block.
+    const bins = gridBins(nMovies, stride, pool.threads);
+    const { coo, grid, userRow, movieRow } = layOutGrid(arena, data, nUsers, nMovies, bins, s.seed);
 
     const model: FactorModel = {
       nUsers,
@@ -186,14 +181,7 @@ export async function trainSgd(
       });
     const trainLayout = layout(coo, n);
 
-    let valid: Coo | null = null;
-    if (validData && nValid > 0) {
-      valid = { user: arena.copyIn<"i32">(validData.user), movie: arena.copyIn<"i32">(validData.movie), rating: arena.copyIn<"f32">(validData.rating) };
-      // Unknown ids (−1) stay −1; known ones take their renumbered rows.
-      for (const [col, rows] of [[arena.view(valid.user), userRow], [arena.view(valid.movie), movieRow]] as const) {
-        for (let k = 0; k < col.length; k++) if (col[k]! >= 0) col[k] = rows[col[k]!]!;
-      }
-    }
+    const valid = validData && nValid > 0 ? copyValid(arena, validData, userRow, movieRow) : null;
     const validRmse = async (): Promise<number | null> => {
       if (!valid) return null;
       const args = layout(valid, nValid);
@@ -258,6 +246,57 @@ export async function trainSgd(
   }
 }
 
+/** The grid size for a run on `threads` threads: cache-sized block columns, and (threads+1)² blocks at least. */
+export function gridBins(nMovies: number, stride: number, threads: number): number {
+  return Math.max(binsFor(nMovies, stride), threads > 1 ? threads + 1 : 1);
+}
+
+/** Training ratings on the block grid in the engine memory (see layOutGrid). */
+export interface GridLayout {
+  coo: Coo;
+  grid: Omit<Grid, "order">;
+  /** Each user's (movie's) renumbered row: the rows of a bin are contiguous, bin after bin. */
+  userRow: Int32Array;
+  movieRow: Int32Array;
+  /** bins + 1 offsets: the rows of user bin b are userStart[b] .. userStart[b+1]. */
+  userStart: Uint32Array;
+}
+
+/**
+ * Lays the ratings (and any `extra` per-rating columns) out in grid order straight into the
+ * engine's memory, then renumbers users and movies bin by bin (binRowOrder): a block then sweeps
+ * P and Q forward.
+ */
+export function layOutGrid(
+  arena: Arena, data: DenseRatings, nUsers: number, nMovies: number, bins: number, seed: number, extra: GridColumn[] = [],
+): GridLayout {
+  const n = data.user.length;
+  const coo: Coo = { user: arena.array("i32", n), movie: arena.array("i32", n), rating: arena.array("f32", n) };
+  const grid = arrangeGrid(data.user, data.movie, nUsers, nMovies, bins, seed, [
+    [data.user, arena.view(coo.user)],
+    [data.movie, arena.view(coo.movie)],
+    [data.rating, arena.view(coo.rating)],
+    ...extra,
+  ]);
+  const userRow = binRowOrder(grid.userBin, bins);
+  const movieRow = binRowOrder(grid.movieBin, bins);
+  remapColumn(arena.view(coo.user), userRow);
+  remapColumn(arena.view(coo.movie), movieRow);
+  const userStart = new Uint32Array(bins + 1);
+  for (const b of grid.userBin) userStart[b + 1]!++;
+  for (let b = 0; b < bins; b++) userStart[b + 1]! += userStart[b]!;
+  return { coo, grid, userRow, movieRow, userStart };
+}
+
+/** Validation ratings copied into the arena with the grid's row numbers; unknown ids (−1) stay −1. */
+export function copyValid(arena: Arena, d: DenseRatings, userRow: Int32Array, movieRow: Int32Array): Coo {
+  const valid: Coo = { user: arena.copyIn<"i32">(d.user), movie: arena.copyIn<"i32">(d.movie), rating: arena.copyIn<"f32">(d.rating) };
+  for (const [col, rows] of [[arena.view(valid.user), userRow], [arena.view(valid.movie), movieRow]] as const) {
+    for (let k = 0; k < col.length; k++) if (col[k]! >= 0) col[k] = rows[col[k]!]!;
+  }
+  return valid;
+}
+
 /** A seeded random share of the ratings held out (for early stopping), the rest kept in order. */
 function holdOut(d: DenseRatings, fraction: number, seed: number): { train: DenseRatings; valid: DenseRatings } {
   if (!(fraction > 0 && fraction < 1)) throw new DataError(`validFraction must be between 0 and 1 (got ${fraction})`);
@@ -283,7 +322,7 @@ function holdOut(d: DenseRatings, fraction: number, seed: number): { train: Dens
  * N(0, std²) in the first `factors` lanes of each row, drawn in dense-index order and written at
  * each entity's renumbered row; the padding lanes stay 0.
  */
-function initFactors(m: Float32Array, rowOf: Int32Array, stride: number, factors: number, std: number, rng: Rng): void {
+export function initFactors(m: Float32Array, rowOf: Int32Array, stride: number, factors: number, std: number, rng: Rng): void {
   for (let x = 0; x < rowOf.length; x++) {
     const base = rowOf[x]! * stride;
     for (let f = 0; f < factors; f++) m[base + f] = std * rng.normal();

@@ -11,8 +11,16 @@
  *   b_{u,t}, c_{u,t}: one value per (user, day) present in the training data; c_u starts at 1
  *   and is regularized towards 1.
  *
- * Training is SGD user by user on one thread with the y_j updated once per user (see svdpp.ts
- * and assembly/timesvdpp.ts for the exact update order); learning rates decay by `decay` per
+ * Training runs on the parallel engine exactly as SVD++ does (see svdpp.ts): the ratings, each
+ * with its user-day index, are laid out on LIBMF's block grid; every epoch goes through the waves
+ * of user bins (implicitWaves), each wave computing z_u = |N(u)|^−½ Σ y_j for its users, running
+ * its blocks on the worker pool (assembly/timesvdpp.ts: the per-rating updates of every term, z_u
+ * kept current rating by rating in closed form), then moving each y_j once with the accumulated
+ * effect of the wave's per-rating y_j updates (the deferred y-step of assembly/implicit.ts).
+ * A block writes the per-user terms (p_u, α_pu, b_u, α_u, c_u, and b_{u,t}, c_{u,t} of the users'
+ * own days) of its users and the per-movie terms (q_i, b_i, b_{i,Bin}) of its movies only, so
+ * blocks that share no bin run at once without locks; the deterministic mode runs the same tasks
+ * on the calling thread and gives the same bits for a seed. Learning rates decay by `decay` per
  * epoch (BellKor: 0.9). Each term has its own learning rate and regularization: the biases and
  * factors shared with SVD++ inherit `lr` / `reg`, the time terms and y_j have their own defaults,
  * chosen (like everything else) on a random 20% validation part of the MovieLens 100K training
@@ -24,21 +32,22 @@
  * in the first or last bin. Unknown users fall back to μ + b_i + b_{i,Bin(t)} (the latest bin
  * without a day), unknown movies to μ + b_u + α_u·dev_u(t) + b_{u,t}.
  */
-import type { Region } from "../abi/arena.js";
+import type { Arena } from "../abi/arena.js";
 import {
-  Engine, timeSvdppWorkLength, type ImplicitFeedback, type TimePairs, type TimeSvdppModel, type TimeSvdppParams,
-  type TimeSvdppPredictor, type UserRatings,
+  Engine, TIME_SVDPP_HYPER_LENGTH, timeSvdppHyper, type TimePairs, type TimeSvdppModel, type TimeSvdppParams, type TimeSvdppPredictor,
 } from "../abi/kernels.js";
 import { Rng } from "../data/rng.js";
-import type { Dataset } from "../data/types.js";
-import { gatherInto } from "../engine/grid.js";
-import { strideOf, type SgdCallbacks } from "../engine/trainer.js";
+import { DataError, type Dataset } from "../data/types.js";
+import { unpermuteRows } from "../engine/grid.js";
+import { ImplicitGrid, implicitBytes } from "../engine/implicit-grid.js";
+import { runEpoch, StopRequested } from "../engine/scheduler.js";
+import { timeSvdppBlockTask, type TimeSvdppLayout } from "../engine/timesvdpp-tasks.js";
+import { copyValid, initFactors, layOutGrid, strideOf, trainingPool, type GridLayout, type SgdCallbacks } from "../engine/trainer.js";
 import type { ArrayData } from "./io.js";
 import { Model, type FitOptions } from "./model.js";
 import type { ParamSpec } from "./params.js";
 import {
-  BestEpoch, byUser, checkFinite, checkFits, factorParams, inSlices, initRows, meanOf, runControl, seenLists,
-  termParams, userVectors, type RunControl,
+  BestEpoch, byUser, checkFinite, checkFits, factorParams, implicitWaves, meanOf, runControl, seenLists, termParams, userVectors, type RunControl,
 } from "./svdpp.js";
 import { cosineRow, rowNorms } from "./factors.js";
 
@@ -181,7 +190,7 @@ export class TimeSVDpp extends Model {
 
 /** The user-day index of a rating set: each user's sorted distinct days, and each rating's index. */
 function dayIndex(user: Int32Array, day: Int32Array, nUsers: number): { dayPtr: Int32Array; dayList: Int32Array; ratingDay: Int32Array; meanDay: Float64Array } {
-  const { ptr, order } = byUser(user, nUsers, null);
+  const { ptr, order } = byUser(user, nUsers);
   const dayPtr = new Int32Array(nUsers + 1);
   const list = new Int32Array(user.length);
   const ratingDay = new Int32Array(user.length);
@@ -249,7 +258,7 @@ function timePairs(a: DayTables, u: Int32Array, i: Int32Array, day: Int32Array, 
   return { user: u, movie: i, day: ud, bin, dev };
 }
 
-/** Trains timeSVD++ on one thread (see the file header); returns the fitted arrays and day tables. */
+/** Trains timeSVD++ on the block grid and the engine pool (see the file header); returns the fitted arrays and day tables. */
 async function trainTimeSvdpp(
   train: Dataset,
   p: Record<string, number>,
@@ -272,21 +281,22 @@ async function trainTimeSvdpp(
   }
   const shape = { nBins, dayMin, dayMax };
   const nValid = valid?.u.length ?? 0;
-  const bytes = 16 * n + 8 * (nUsers + 1) + 4 * stride * (nUsers * (nValid > 0 ? 3 : 2) + 2 * nMovies) +
-    4 * (3 * nUsers + nMovies * (1 + nBins)) + 16 * nDays + 24 * nValid + (4 << 20);
+  const bytes = 16 * n + 4 * stride * (nUsers * (nValid > 0 ? 3 : 2) + 2 * nMovies) + implicitBytes(nUsers, stride) +
+    4 * (3 * nUsers + nMovies * (1 + nBins)) + 16 * nDays + 4 * TIME_SVDPP_HYPER_LENGTH + 28 * nValid + (4 << 20);
   checkFits(bytes, `${n.toLocaleString("en-US")} ratings on ${nDays.toLocaleString("en-US")} user-days, ${nUsers.toLocaleString("en-US")} users × ${nMovies.toLocaleString("en-US")} movies at ${p.factors} factors`);
   const engine = await Engine.create({ bytes, maximumBytes: bytes });
+  const pool = trainingPool(engine, n, run);
   try {
     const { arena } = engine;
     const mu = meanOf(rating);
-    const layout = byUser(user, nUsers, new Rng(p.seed! ^ 0x0b5e));
-    const csr: UserRatings & { day: Region<"i32"> } = {
-      ptr: arena.copyIn(layout.ptr), movie: arena.array("i32", n), rating: arena.array("f32", n), day: arena.array("i32", n),
-    };
-    gatherInto(movie, layout.order, arena.view(csr.movie));
-    gatherInto(rating, layout.order, arena.view(csr.rating));
-    gatherInto(days.ratingDay, layout.order, arena.view(csr.day));
-    const implicit: ImplicitFeedback = { ptr: csr.ptr, idx: csr.movie };
+    // Each rating's user-day index travels with it into grid order; it indexes the per-day tables,
+    // which the renumbering of users and movies leaves alone.
+    const dayColumn = arena.array("i32", n);
+    const { bins, waves } = implicitWaves(nMovies, stride, pool.threads);
+    const grid = layOutGrid(arena, { user, movie, rating }, nUsers, nMovies, bins, p.seed!, [
+      [days.ratingDay, arena.view(dayColumn)],
+    ]);
+    const { userRow, movieRow } = grid;
     const dayBin = new Int32Array(nDays);
     const dayDev = new Float32Array(nDays);
     for (let u = 0; u < nUsers; u++) {
@@ -295,6 +305,7 @@ async function trainTimeSvdpp(
         dayDev[d] = devOf(days.dayList[d]!, days.meanDay[u]!, p.beta!);
       }
     }
+    // Per-user and per-movie rows in the grid's renumbered order; per-day tables by user-day index.
     const model: TimeSvdppModel = {
       nUsers, nMovies, nDays, nBins, stride,
       P: arena.zeros("f32", nUsers * stride),
@@ -313,40 +324,71 @@ async function trainTimeSvdpp(
     };
     arena.view(model.cu).fill(1);
     const rng = new Rng(p.seed! ^ 0x5eed);
-    for (const m of [model.P, model.Q, model.Y]) initRows(arena.view(m), stride, p.factors!, p.initStd!, rng);
-    const order = arena.array("i32", nUsers);
-    const work = arena.array("f32", timeSvdppWorkLength(stride));
+    initFactors(arena.view(model.P), userRow, stride, p.factors!, p.initStd!, rng);
+    initFactors(arena.view(model.Q), movieRow, stride, p.factors!, p.initStd!, rng);
+    initFactors(arena.view(model.Y), movieRow, stride, p.factors!, p.initStd!, rng);
+    const implicit = ImplicitGrid.allocate(pool, arena, grid, nMovies, stride, model.Y, model.P);
+    const hyper = arena.array("f32", TIME_SVDPP_HYPER_LENGTH);
+    const layout: TimeSvdppLayout = { data: { ...grid.coo, day: dayColumn }, model, Z: implicit.Z, mu, hyper };
 
-    const validPairs = valid && nValid > 0 ? { ...valid, U: arena.array("f32", nUsers * stride) } : null;
+    // Validation pairs in the arena once: day columns from the dense ids, users and movies as the grid's rows.
+    const validPairs = valid && nValid > 0 ? arenaPairs(arena, timePairs({ ...shape, ...days }, valid.u, valid.i, valid.day, p.beta!), valid.rating, grid) : null;
+    const U = validPairs ? arena.array("f32", nUsers * stride) : undefined;
     const validRmse = (): number | null => {
       if (!validPairs) return null;
-      engine.svdppUserVectors(implicit, model, validPairs.U);
-      const pairs = timePairs({ ...shape, ...days }, validPairs.u, validPairs.i, validPairs.day, p.beta!);
-      const est = engine.timeSvdppPredict(pairs, { ...model, U: validPairs.U }, { mu, lo: cb.scale.min, hi: cb.scale.max });
+      const est = engine.timeSvdppPredict(validPairs, { ...model, U: U! }, { mu, lo: cb.scale.min, hi: cb.scale.max });
       let sse = 0;
-      for (let k = 0; k < nValid; k++) sse += (validPairs.rating[k]! - est[k]!) ** 2;
+      for (let k = 0; k < nValid; k++) sse += (valid!.rating[k]! - est[k]!) ** 2;
       return Math.sqrt(sse / nValid);
     };
 
-    const params = Object.fromEntries([["mu", mu], ...Object.entries(p).filter(([k]) => k.startsWith("lr") || k.startsWith("reg"))]) as TimeSvdppParams;
-    const lrNames = Object.keys(params).filter((k) => k.startsWith("lr") && k !== "lr") as (keyof TimeSvdppParams)[];
+    const params = Object.fromEntries(Object.entries(p).filter(([k]) => k.startsWith("lr") || k.startsWith("reg"))) as Omit<TimeSvdppParams, "mu">;
+    const lrNames = Object.keys(params).filter((k) => k.startsWith("lr") && k !== "lr") as (keyof typeof params)[];
     const best = new BestEpoch(engine, PARAM_ARRAYS.map((k) => model[k]), run.earlyStop);
+    const stop = () => run.signal?.aborted ?? false;
     for (let epoch = 1; epoch <= p.epochs!; epoch++) {
       const t0 = performance.now();
-      arena.view(order).set(rng.permutation(nUsers));
-      const sse = await inSlices(nUsers, run.signal, (start, end) => engine.timeSvdppEpoch(csr, implicit, model, params, order, { start, end, work }));
+      // This epoch's rates, written while no task runs; every block task reads them.
+      timeSvdppHyper(params, arena.view(hyper));
+      let sse = 0;
+      for (const w of rng.permutation(waves.length)) {
+        const rows = waves[w]!;
+        await implicit.sums(rows);
+        sse += await runEpoch(grid.grid, pool.threads, rng, (start, end) => pool.run(timeSvdppBlockTask(layout, start, end)), stop, rows);
+        await implicit.delta(rows, params.lrY, params.regY);
+        await implicit.scatter(rows);
+      }
       checkFinite(sse, epoch);
+      if (U) await implicit.sums(null, U);
       const vRmse = validRmse();
       cb.onEpoch?.({ epoch, epochs: p.epochs!, trainRmse: Math.sqrt(sse / Math.max(1, n)), validRmse: vRmse, seconds: (performance.now() - t0) / 1000 });
       if (best.stop(epoch, vRmse)) break;
       for (const k of lrNames) params[k] *= p.decay!;
+      await new Promise((res) => setImmediate(res));
     }
     best.restore();
+    // Back to dense-index order.
+    for (const [m, width] of [[model.P, stride], [model.AP, stride], [model.bu, 1], [model.alpha, 1], [model.cu, 1]] as const) {
+      unpermuteRows(arena.view(m), width, userRow);
+    }
+    for (const [m, width] of [[model.Q, stride], [model.Y, stride], [model.bi, 1], [model.biBin, nBins]] as const) {
+      unpermuteRows(arena.view(m), width, movieRow);
+    }
     const out = Object.fromEntries(PARAM_ARRAYS.map((k) => [k, arena.copyOut(model[k])]));
     return { ...(out as Record<(typeof PARAM_ARRAYS)[number], Float32Array>), mu, stride, ...shape, dayPtr: days.dayPtr, dayList: days.dayList, meanDay: days.meanDay };
+  } catch (err) {
+    if (err instanceof DataError || err instanceof StopRequested) throw err;
+    throw new Error(`training failed${pool.inline ? "" : " in a worker thread"}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   } finally {
+    await pool.destroy();
     engine.close();
   }
+}
+
+/** Pairs copied into the arena, their known users and movies (≥ 0) renumbered as the grid's rows (copyValid). */
+function arenaPairs(arena: Arena, pairs: TimePairs, rating: Float32Array, grid: GridLayout): TimePairs {
+  const { user, movie } = copyValid(arena, { user: pairs.user as Int32Array, movie: pairs.movie as Int32Array, rating }, grid.userRow, grid.movieRow);
+  return { user, movie, day: arena.copyIn(pairs.day as Int32Array), bin: arena.copyIn(pairs.bin as Int32Array), dev: arena.copyIn(pairs.dev as Float32Array) };
 }
 
 /** Pairs per predict call: bounds the arena space a batch borrows. */

@@ -50,6 +50,21 @@ test("one worker and two workers reach the same test RMSE within 0.002", async (
   assert.ok(Math.abs(one - two) <= 0.002, `1 worker ${one.toFixed(5)} vs 2 workers ${two.toFixed(5)}`);
 });
 
+test("svdpp on the pool: one worker computes what deterministic mode computes, and two workers reach its RMSE", async () => {
+  const params = { factors: 12, epochs: 5, lr: 0.01, reg: 0.05, initStd: 0.05 };
+  const inline = await createModel("svdpp", params).fit(train, { deterministic: true });
+  const worker = await createModel("svdpp", params).fit(train, { threads: 1 });
+  const pairs = { user: part!.test.ratings.user, movie: part!.test.ratings.movie };
+  const rawUsers = Array.from(pairs.user.subarray(0, 2000), (u) => part!.test.users[u]!);
+  const rawMovies = Array.from(pairs.movie.subarray(0, 2000), (i) => part!.test.movies[i]!);
+  const a = Float32Array.from(rawUsers, (u, k) => inline.predictOne(u, rawMovies[k]!).est);
+  const b = Float32Array.from(rawUsers, (u, k) => worker.predictOne(u, rawMovies[k]!).est);
+  assert.equal(bits(b), bits(a), "one worker vs deterministic");
+  const one = evaluateModel(worker, part!.test).rmse;
+  const two = evaluateModel(await createModel("svdpp", params).fit(train, { threads: 2 }), part!.test).rmse;
+  assert.ok(Math.abs(one - two) <= 0.002, `1 worker ${one.toFixed(5)} vs 2 workers ${two.toFixed(5)}`);
+});
+
 test("validation RMSE comes from the pool each epoch, and early stopping keeps the best epoch", async () => {
   const seen: (number | null)[] = [];
   const m = await createModel("mf", { factors: 16, epochs: 40, lr: 0.03, reg: 0.001, initStd: 0.1 }).fit(train, {
