@@ -256,8 +256,7 @@ export class Similarity {
   movieRow(i: number): Float32Array {
     this.checkIndex("movie", i, this.nMovies);
     const { toInner } = this.order;
-    const row = this.rows(this.movies, Int32Array.of(toInner[i]!), true, 0).dense!;
-    return Float32Array.from(toInner, (r) => row[r]!);
+    return this.fromInner(this.rows(this.movies, Int32Array.of(toInner[i]!), true, 0).dense!);
   }
 
   /** Dense rows sim(u, v) for the given users, row-major (us.length × nUsers; sim(u, u) = 1). */
@@ -287,7 +286,7 @@ export class Similarity {
     checkK(k);
     const { toInner } = this.order;
     const inner = this.rows(this.movies, Int32Array.from(is, (i) => toInner[i]!), false, k + 1).top!;
-    return this.outerLists(inner, is, Math.min(k, this.nMovies - 1));
+    return this.outerLists(inner, is, Math.min(k, this.nMovies - 1), (i) => this.movieRow(i));
   }
 
   /**
@@ -307,7 +306,6 @@ export class Similarity {
     this.enter();
     const { arena } = this.engine;
     const mark = arena.mark();
-    let inner: Neighbours;
     try {
       const work = this.work;
       const threads = this.threads ?? autoThreads(work.total);
@@ -334,21 +332,30 @@ export class Similarity {
       } finally {
         await pool.destroy();
       }
-      inner = compact(arena.view(idx), arena.view(score), n, kk1);
+      const inner = compact(arena.view(idx), arena.view(score), n, kk1);
+      const t = arena.view(layout.tri);
+      return this.outerLists(inner, Int32Array.from({ length: n }, (_, i) => i), kk, (i) => this.fromInner(triangleRow(t, n, this.order.toInner[i]!)), this.order.toInner);
     } finally {
       arena.reset(mark);
       this.busy = false;
     }
-    return this.outerLists(inner, Int32Array.from({ length: n }, (_, i) => i), kk, this.order.toInner);
+  }
+
+  /** A row over the engine's movie order as a row over movie indices. */
+  private fromInner(row: Float32Array): Float32Array {
+    return Float32Array.from(this.order.toInner, (r) => row[r]!);
   }
 
   /**
    * Neighbour lists of movies `is` (by movie index) from lists over the engine's rows (list x of
    * `inner` is movie is[x]'s, or row rowOf[is[x]] when given), with at most k + 1 entries each:
    * movie indices, ties ordered by movie index, cut to k. A tie across the k-th place leaves which
-   * movies make the cut to the index order, so such a movie's list is recomputed from its full row.
+   * movies make the cut to the index order, so such a movie's list is taken from its full row
+   * (`fullRow`, over movie indices).
    */
-  private outerLists(inner: Neighbours, is: Int32Array, k: number, rowOf: Int32Array | null = null): Neighbours {
+  private outerLists(
+    inner: Neighbours, is: Int32Array, k: number, fullRow: (i: number) => Float32Array, rowOf: Int32Array | null = null,
+  ): Neighbours {
     const { toOuter } = this.order;
     const ptr = new Int32Array(is.length + 1);
     const outIdx = new Int32Array(is.length * k);
@@ -356,14 +363,10 @@ export class Similarity {
     for (let x = 0; x < is.length; x++) {
       const { idx, score } = neighboursOf(inner, rowOf ? rowOf[is[x]!]! : x);
       const at = ptr[x]!;
-      if (idx.length > k && k > 0 && score[k] === score[k - 1]) {
-        const exact = topOfRow(this.movieRow(is[x]!), is[x]!, k);
-        outIdx.set(exact.idx, at);
-        outScore.set(exact.score, at);
-        ptr[x + 1] = at + exact.idx.length;
-        continue;
-      }
-      const m = Math.min(k, idx.length);
+      const tie = idx.length > k && k > 0 && score[k] === score[k - 1];
+      // Above a tie across the k-th place the list is complete; the tie itself comes from the full row.
+      let m = Math.min(k, idx.length);
+      if (tie) while (m > 0 && score[m - 1] === score[k]) m--;
       for (let e = 0; e < m; e++) {
         // Insertion into the run of equal scores before it, by movie index.
         const j = toOuter[idx[e]!]!;
@@ -376,10 +379,21 @@ export class Similarity {
         outIdx[p] = j;
         outScore[p] = score[e]!;
       }
+      if (tie) {
+        const row = fullRow(is[x]!);
+        const s = score[k]!;
+        for (let j = 0; j < row.length && m < k; j++) {
+          if (row[j] === s && j !== is[x]) {
+            outIdx[at + m] = j;
+            outScore[at + m++] = s;
+          }
+        }
+      }
       ptr[x + 1] = at + m;
     }
     return { ptr, idx: outIdx.slice(0, ptr[is.length]), score: outScore.slice(0, ptr[is.length]) };
   }
+
 
 
   /** Frees the engine (its memory at once for large problems); the object is unusable afterwards. */
@@ -791,13 +805,14 @@ export function runInSlots(pool: EnginePool, tasks: ((slot: number) => Task)[], 
   });
 }
 
-/** The k best positive entries of a dense row (itself excluded), best first, ties by index. */
-function topOfRow(row: Float32Array, self: number, k: number): { idx: Int32Array; score: Float32Array } {
-  const cand: number[] = [];
-  for (let j = 0; j < row.length; j++) if (j !== self && row[j]! > 0) cand.push(j);
-  cand.sort((a, b) => row[b]! - row[a]! || a - b);
-  const idx = Int32Array.from(cand.slice(0, k));
-  return { idx, score: Float32Array.from(idx, (j) => row[j]!) };
+/** Row r of the symmetric matrix whose packed upper triangle is t (n × n; 0 on the diagonal). */
+function triangleRow(t: Float32Array, n: number, r: number): Float32Array {
+  const row = new Float32Array(n);
+  // t(j, r) = j·n − j(j+1)/2 + (r − j − 1) for j < r; row r's own entries follow from t(r, r + 1).
+  for (let j = 0; j < r; j++) row[j] = t[j * n - (j * (j + 1)) / 2 + (r - j - 1)]!;
+  const base = r * n - (r * (r + 1)) / 2 - r - 1;
+  for (let j = r + 1; j < n; j++) row[j] = t[base + j]!;
+  return row;
 }
 
 /** Top-k slots (−1 past the last found) to a compact Neighbours. */
