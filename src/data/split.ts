@@ -92,6 +92,18 @@ export function split(ds: Dataset, opts: SplitOptions): SplitPart[] {
 }
 
 /**
+ * A seeded random share of the ratings held out (e.g. for early stopping's validation), the rest
+ * kept: both parts in parent order.
+ */
+export function holdOut(ds: Dataset, fraction: number, seed: number): { train: Dataset; valid: Dataset } {
+  if (!(fraction > 0 && fraction < 1)) throw new DataError(`validFraction must be between 0 and 1 (got ${fraction})`);
+  const rng = new Rng(seed ^ 0xea51);
+  const label = Uint8Array.from({ length: ds.ratings.user.length }, () => (rng.next() < fraction ? 1 : 0));
+  const { train, test } = part(ds, "holdout", label, 1, { method: "holdout", fraction, seed, parent: ds.meta.contentHash });
+  return { train, valid: test };
+}
+
+/**
  * Writes split parts under `outDir`: `train/` and `test/` for a one-part split, `fold1/{train,test}`
  * ... for k-fold, plus `split.json`. Atomic: written into a temporary sibling and renamed.
  */

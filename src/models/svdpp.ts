@@ -28,6 +28,7 @@
 import type { Region } from "../abi/arena.js";
 import { Engine, type SvdppModel } from "../abi/kernels.js";
 import { Rng } from "../data/rng.js";
+import { holdOut } from "../data/split.js";
 import { DataError, type Dataset } from "../data/types.js";
 import { gatherInto, MAX_BINS, unpermuteRows } from "../engine/grid.js";
 import { layoutArgs } from "../engine/handlers.js";
@@ -113,18 +114,19 @@ export class SVDpp extends ScoredFactorModel {
 
   protected async fitDense(train: Dataset, opts: FitOptions): Promise<void> {
     const p = this.params as Record<string, number>;
+    const { run, fit, valid } = runControl(train, opts, p.seed!);
     this.arrays = await trainSvdpp(
       train.users.length,
       train.movies.length,
-      train.ratings,
+      fit.ratings,
       {
         factors: p.factors!, epochs: p.epochs!,
         lrBu: p.lrBu!, lrBi: p.lrBi!, lrP: p.lrP!, lrQ: p.lrQ!, lrY: p.lrY!,
         regBu: p.regBu!, regBi: p.regBi!, regP: p.regP!, regQ: p.regQ!, regY: p.regY!,
         initStd: p.initStd!, decay: p.decay!, seed: p.seed!,
       },
-      { onEpoch: opts.onEpoch, valid: this.validRatings(opts), scale: this.ratingScale },
-      runControl(this.algo, opts),
+      { onEpoch: opts.onEpoch, valid: this.validRatings({ valid }), scale: this.ratingScale },
+      run,
     );
     await this.prepare(seenLists(train));
   }
@@ -289,14 +291,17 @@ export interface RunControl extends Pick<TrainingOptions, "threads" | "determini
   earlyStop: number;
 }
 
-/** RunControl from FitOptions; early stopping needs validation ratings (FitOptions.valid). */
-export function runControl(algo: string, opts: FitOptions): RunControl {
+/**
+ * RunControl from FitOptions, and the ratings a run fits and validates on: FitOptions.valid, or —
+ * with early stopping and none given — a seeded random share (validFraction, default 0.02) of the
+ * training ratings held out for validation, as mf does.
+ */
+export function runControl(train: Dataset, opts: FitOptions, seed: number): { run: RunControl; fit: Dataset; valid: Dataset | undefined } {
   const earlyStop = opts.earlyStop ?? 0;
-  if (earlyStop > 0 && !opts.valid) {
-    throw new DataError(`${algo}: early stopping needs validation ratings, and ${algo} does not hold any out of the training set itself`,
-      "give validation ratings (FitOptions.valid in the library), or train without --early-stop");
-  }
-  return { signal: opts.signal, earlyStop, threads: opts.threads, deterministic: opts.deterministic };
+  const run = { signal: opts.signal, earlyStop, threads: opts.threads, deterministic: opts.deterministic };
+  if (earlyStop <= 0 || opts.valid) return { run, fit: train, valid: opts.valid };
+  const { train: fit, valid } = holdOut(train, opts.validFraction ?? 0.02, seed);
+  return { run, fit, valid };
 }
 
 /**

@@ -117,10 +117,10 @@ export class TimeSVDpp extends Model {
   }
 
   protected async fitDense(train: Dataset, opts: FitOptions): Promise<void> {
-    const valid = opts.valid ? { ...this.alignIds(opts.valid), rating: opts.valid.ratings.rating, day: opts.valid.ratings.day } : undefined;
-    this.arrays = await trainTimeSvdpp(train, this.params as Record<string, number>, {
-      onEpoch: opts.onEpoch, scale: this.ratingScale,
-    }, valid, runControl(this.algo, opts));
+    const params = this.params as Record<string, number>;
+    const { run, fit, valid: held } = runControl(train, opts, params.seed!);
+    const valid = held ? { ...this.alignIds(held), rating: held.ratings.rating, day: held.ratings.day } : undefined;
+    this.arrays = await trainTimeSvdpp(fit, params, { onEpoch: opts.onEpoch, scale: this.ratingScale }, valid, run);
     await this.prepare(seenLists(train));
   }
 

@@ -161,10 +161,20 @@ test("early stopping keeps the epoch with the best validation RMSE, for both mod
     const rmse = evaluateModel(model, held).rmse;
     assert.ok(Math.abs(rmse - seen[bestAt]!) < 1e-4, `${algo}: kept RMSE ${rmse}, best epoch ${seen[bestAt]}`);
   }
-  await createModel("svdpp").fit(train, { earlyStop: 2 }).then(
-    () => assert.unreachable("early stopping without validation ratings should be refused"),
-    (err: Error) => assert.match(err.message, /early stopping needs validation ratings/),
-  );
+});
+
+test("early stopping without validation ratings holds out validFraction of the training ratings", async () => {
+  const { train } = moods();
+  for (const algo of ["svdpp", "timesvdpp"]) {
+    const seen: number[] = [];
+    await createModel(algo, { factors: 16, epochs: 80, lr: 0.03, reg: 0, initStd: 0.1 }).fit(train, {
+      earlyStop: 3,
+      validFraction: 0.1,
+      onEpoch: (e) => seen.push(e.validRmse!),
+    });
+    assert.ok(seen.every((v) => Number.isFinite(v) && v > 0), `${algo}: a validation RMSE every epoch`);
+    assert.ok(seen.length < 80, `${algo}: stopped early after ${seen.length} epochs`);
+  }
 });
 
 test.run();
