@@ -219,18 +219,12 @@ export class Engine {
     }
     const [start, end] = check.range(options, n);
     const { P, Q, bu, bi, nUsers, nMovies, stride } = model;
-    let sse = 0;
-    for (let at = start; at < end; at += CHUNK_RATINGS) {
-      const count = Math.min(CHUNK_RATINGS, end - at);
-      this.run("sgdEpoch", this.exports.sgdEpoch(
-        data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, count, nUsers, nMovies,
-        P.ptr, Q.ptr, bu.ptr, bi.ptr, stride,
-        params.mu, params.lrBu, params.lrBi, params.lrP, params.lrQ,
-        params.regBu, params.regBi, params.regP, params.regQ, simdFlag(options), this.slot,
-      ));
-      sse += this.arena.f64(this.slot, 1)[0]!;
-    }
-    return sse;
+    return this.chunkedSum("sgdEpoch", start, end, (at, count) => this.exports.sgdEpoch(
+      data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, count, nUsers, nMovies,
+      P.ptr, Q.ptr, bu.ptr, bi.ptr, stride,
+      params.mu, params.lrBu, params.lrBi, params.lrP, params.lrQ,
+      params.regBu, params.regBi, params.regP, params.regQ, simdFlag(options), this.slot,
+    ));
   }
 
   /**
@@ -243,17 +237,11 @@ export class Engine {
     check.model(model);
     check.predictParams(params);
     const [start, end] = check.range(options, n);
-    let sum = 0;
-    for (let at = start; at < end; at += CHUNK_RATINGS) {
-      const count = Math.min(CHUNK_RATINGS, end - at);
-      this.run("sse", this.exports.sse(
-        data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, count,
-        model.nUsers, model.nMovies, model.P.ptr, model.Q.ptr, model.bu.ptr, model.bi.ptr, model.stride,
-        params.mu, params.lo, params.hi, simdFlag(options), this.slot,
-      ));
-      sum += this.arena.f64(this.slot, 1)[0]!;
-    }
-    return sum;
+    return this.chunkedSum("sse", start, end, (at, count) => this.exports.sse(
+      data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, count,
+      model.nUsers, model.nMovies, model.P.ptr, model.Q.ptr, model.bu.ptr, model.bi.ptr, model.stride,
+      params.mu, params.lo, params.hi, simdFlag(options), this.slot,
+    ));
   }
 
   /**
@@ -409,6 +397,19 @@ export class Engine {
     }
   }
 
+  /**
+   * Runs a kernel over ratings start..end in calls of at most CHUNK_RATINGS (`call` gets the first
+   * rating and the count) and sums the f64 each call leaves in the result slot.
+   */
+  private chunkedSum(kernel: string, start: number, end: number, call: (at: number, count: number) => number): number {
+    let sum = 0;
+    for (let at = start; at < end; at += CHUNK_RATINGS) {
+      this.run(kernel, call(at, Math.min(CHUNK_RATINGS, end - at)));
+      sum += this.arena.f64(this.slot, 1)[0]!;
+    }
+    return sum;
+  }
+
   private run(kernel: string, code: number): void {
     if (code === status.STATUS_OK) return;
     const name = STATUS_NAMES.get(code) ?? "an unknown status";
@@ -431,18 +432,12 @@ export class Engine {
     }
     const [start, end] = check.range(options, n);
     const { P, Q, bu, bi, nUsers, nMovies, stride } = model;
-    let sse = 0;
-    for (let at = start; at < end; at += CHUNK_RATINGS) {
-      const count = Math.min(CHUNK_RATINGS, end - at);
-      this.run("svdppBlock", this.exports.svdppBlock(
-        data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, count, nUsers, nMovies,
-        P.ptr, Q.ptr, Z.ptr, bu.ptr, bi.ptr, stride,
-        params.mu, params.lrBu, params.lrBi, params.lrP, params.lrQ, params.lrY,
-        params.regBu, params.regBi, params.regP, params.regQ, params.regY, simdFlag(options), this.slot,
-      ));
-      sse += this.arena.f64(this.slot, 1)[0]!;
-    }
-    return sse;
+    return this.chunkedSum("svdppBlock", start, end, (at, count) => this.exports.svdppBlock(
+      data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, count, nUsers, nMovies,
+      P.ptr, Q.ptr, Z.ptr, bu.ptr, bi.ptr, stride,
+      params.mu, params.lrBu, params.lrBi, params.lrP, params.lrQ, params.lrY,
+      params.regBu, params.regBi, params.regP, params.regQ, params.regY, simdFlag(options), this.slot,
+    ));
   }
 
   /**
@@ -532,18 +527,12 @@ export class Engine {
     });
     const [start, end] = check.range(options, n);
     const m = model;
-    let sse = 0;
-    for (let at = start; at < end; at += CHUNK_RATINGS) {
-      const count = Math.min(CHUNK_RATINGS, end - at);
-      this.run("timeSvdppBlock", this.exports.timeSvdppBlock(
-        data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, data.day.ptr + 4 * at, count,
-        m.nUsers, m.nMovies, m.nDays, m.nBins, m.dayBin.ptr, m.dayDev.ptr, m.P.ptr, m.AP.ptr, m.Q.ptr, Z.ptr, m.stride,
-        m.bu.ptr, m.alpha.ptr, m.cu.ptr, m.bi.ptr, m.biBin.ptr, m.but.ptr, m.cut.ptr,
-        params.mu, params.hyper.ptr, simdFlag(options), this.slot,
-      ));
-      sse += this.arena.f64(this.slot, 1)[0]!;
-    }
-    return sse;
+    return this.chunkedSum("timeSvdppBlock", start, end, (at, count) => this.exports.timeSvdppBlock(
+      data.user.ptr + 4 * at, data.movie.ptr + 4 * at, data.rating.ptr + 4 * at, data.day.ptr + 4 * at, count,
+      m.nUsers, m.nMovies, m.nDays, m.nBins, m.dayBin.ptr, m.dayDev.ptr, m.P.ptr, m.AP.ptr, m.Q.ptr, Z.ptr, m.stride,
+      m.bu.ptr, m.alpha.ptr, m.cu.ptr, m.bi.ptr, m.biBin.ptr, m.but.ptr, m.cut.ptr,
+      params.mu, params.hyper.ptr, simdFlag(options), this.slot,
+    ));
   }
 
   /**
