@@ -1,13 +1,14 @@
 /**
  * The similarity kernels as engine-pool tasks (see handlers.ts): a row range of the upper triangle
- * (`similarityUpper`), a row range of top-k lists read back from it (`triangleTopK`), and a row
- * range of SlopeOne's deviation and count triangles (`slopeOneRows`). A task's
+ * (`similarityUpper`), a row range of top-k lists read back from it (`triangleTopK`), a row
+ * range of SlopeOne's deviation and count triangles (`slopeOneRows`), and the ALS baseline whose
+ * residuals pearson-baseline correlates (`alsBiases`, fitted while the layout is built). A task's
  * message is numbers only — byte offsets, lengths, counts and parameters — from which the handler
  * rebuilds the regions and calls the Engine wrapper, which checks them again.
  */
 import type { Region } from "../abi/arena.js";
 import {
-  SIMILARITY_KINDS, TOPK_BLOCK, type CsrRegions, type Engine, type KeyCsrRegions, type SimilarityKind, type SimilarityParams,
+  SIMILARITY_KINDS, TOPK_BLOCK, type Coo, type CsrRegions, type Engine, type KeyCsrRegions, type SimilarityKind, type SimilarityParams,
 } from "../abi/kernels.js";
 import type { Handler, Task } from "./handlers.js";
 
@@ -64,6 +65,46 @@ export function slopeOneTask(l: TriangleLayout, count: Region<"i32">, r0: number
   return { op: "slopeOneRows", args: [...layoutArgs(l), count.ptr, r0, r1, acc.ptr, acc.length, simd ? 1 : 0] };
 }
 
+/** An ALS baseline problem in the shared memory, with each half-step's scratch (sums, counts). */
+export interface AlsLayout {
+  data: Coo;
+  model: { nUsers: number; nMovies: number; bu: Region<"f32">; bi: Region<"f32"> };
+  movieScratch: { sums: Region<"f64">; counts: Region<"i32"> };
+  userScratch: { sums: Region<"f64">; counts: Region<"i32"> };
+}
+
+/** ALS settings with the mean rating they are fitted around. */
+export interface AlsSettings {
+  mu: number;
+  epochs: number;
+  regU: number;
+  regI: number;
+}
+
+/**
+ * `epochs` ALS epochs from the model's biases, each the movie half-step then the user half-step;
+ * `onEpoch` is called after each epoch.
+ */
+export function alsEpochs(engine: Engine, l: AlsLayout, s: AlsSettings, onEpoch?: (epoch: number) => void): void {
+  for (let epoch = 1; epoch <= s.epochs; epoch++) {
+    engine.biasHalfStep("movie", l.data, l.model, { mu: s.mu, reg: s.regI }, l.movieScratch);
+    engine.biasHalfStep("user", l.data, l.model, { mu: s.mu, reg: s.regU }, l.userScratch);
+    onEpoch?.(epoch);
+  }
+}
+
+/** The whole ALS fit as one task (epochs 0: a no-op that tells when the thread is ready). */
+export function alsTask(l: AlsLayout, s: AlsSettings): Task {
+  const { data, model, movieScratch: ms, userScratch: us } = l;
+  return {
+    op: "alsBiases",
+    args: [
+      data.user.ptr, data.movie.ptr, data.rating.ptr, data.user.length, model.nUsers, model.nMovies, model.bu.ptr, model.bi.ptr,
+      ms.sums.ptr, ms.counts.ptr, us.sums.ptr, us.counts.ptr, s.mu, s.epochs, s.regU, s.regI,
+    ],
+  };
+}
+
 export const SIMILARITY_HANDLERS: Record<string, Handler> = {
   /** args: layout (11), kind, minSupport, shrinkage, r0, r1, accPtr, accLength, simd → 0. */
   similarityUpper(engine: Engine, a: number[]) {
@@ -93,6 +134,20 @@ export const SIMILARITY_HANDLERS: Record<string, Handler> = {
     const [countPtr, r0, r1, accPtr, accLength, simd] = a.slice(LAYOUT_ARGS) as number[] as [number, number, number, number, number, number];
     const count = i32(countPtr, l.tri.length);
     engine.slopeOneRows(r0, r1, l.key, l.other, f32(accPtr, accLength), { dev: l.tri, count }, { simd: simd !== 0 });
+    return 0;
+  },
+  /** args: user, movie, rating, n, nUsers, nMovies, bu, bi, movie sums, counts, user sums, counts, mu, epochs, regU, regI → 0. */
+  alsBiases(engine: Engine, a: number[]) {
+    const [user, movie, rating, n, nUsers, nMovies, bu, bi, mSums, mCounts, uSums, uCounts, mu, epochs, regU, regI] = a as number[] as [
+      number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number,
+    ];
+    const l: AlsLayout = {
+      data: { user: i32(user, n), movie: i32(movie, n), rating: f32(rating, n) },
+      model: { nUsers, nMovies, bu: f32(bu, nUsers), bi: f32(bi, nMovies) },
+      movieScratch: { sums: { ptr: mSums, length: nMovies, dtype: "f64" }, counts: i32(mCounts, nMovies) },
+      userScratch: { sums: { ptr: uSums, length: nUsers, dtype: "f64" }, counts: i32(uCounts, nUsers) },
+    };
+    alsEpochs(engine, l, { mu, epochs, regU, regI });
     return 0;
   },
 };

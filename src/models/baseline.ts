@@ -15,6 +15,8 @@
  */
 import { Engine } from "../abi/kernels.js";
 import type { Dataset } from "../data/types.js";
+import { EnginePool } from "../engine/pool.js";
+import { alsEpochs, alsTask, type AlsLayout, type AlsSettings } from "../engine/similarity-tasks.js";
 import { trainSgd } from "../engine/trainer.js";
 import { FactorScorer } from "./factors.js";
 import type { ArrayData } from "./io.js";
@@ -96,6 +98,13 @@ export class Baseline extends Model {
   }
 }
 
+/** μ and the biases fitted by ALS. */
+export interface AlsBiases {
+  mu: number;
+  bu: Float32Array;
+  bi: Float32Array;
+}
+
 /**
  * μ (the mean rating) and the biases b_u, b_i fitted by ALS from zero biases, `epochs` times the
  * movie half-step then the user half-step (see assembly/baseline.ts); `onEpoch` gets the training
@@ -103,7 +112,53 @@ export class Baseline extends Model {
  */
 export async function alsBiases(
   train: Dataset, s: { epochs: number; regU: number; regI: number }, onEpoch?: FitOptions["onEpoch"],
-): Promise<{ mu: number; bu: Float32Array; bi: Float32Array }> {
+): Promise<AlsBiases> {
+  const { user, movie, rating } = train.ratings;
+  const n = user.length;
+  const p = await alsProblem(train, s);
+  try {
+    let t0 = performance.now();
+    alsEpochs(p.engine, p.layout, p.settings, onEpoch && ((epoch) => {
+      const bu = p.engine.arena.view(p.layout.model.bu);
+      const bi = p.engine.arena.view(p.layout.model.bi);
+      let se = 0;
+      for (let r = 0; r < n; r++) se += (rating[r]! - p.settings.mu - bu[user[r]!]! - bi[movie[r]!]!) ** 2;
+      onEpoch({ epoch, epochs: s.epochs, trainRmse: Math.sqrt(se / n), validRmse: null, seconds: (performance.now() - t0) / 1000 });
+      t0 = performance.now();
+    }));
+    return p.result();
+  } finally {
+    p.engine.close();
+  }
+}
+
+/**
+ * alsBiases on a worker thread: resolves once the worker runs the fit, to the fit's result, so the
+ * calling thread can do other work meanwhile (the same kernels on the same data: the same biases).
+ */
+export async function alsBiasesOnWorker(train: Dataset, s: { epochs: number; regU: number; regI: number }): Promise<{ biases: Promise<AlsBiases> }> {
+  const p = await alsProblem(train, s);
+  let pool: EnginePool | null = null;
+  const release = async () => {
+    await pool?.destroy();
+    p.engine.close();
+  };
+  try {
+    pool = EnginePool.create(p.engine, { threads: 1 });
+    // With the thread ready, the fit's task is posted at once and runs while this thread works.
+    await pool.run(alsTask(p.layout, { ...p.settings, epochs: 0 }));
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  const biases = pool.run(alsTask(p.layout, p.settings)).then(() => p.result()).finally(release);
+  // A failure is reported to whoever awaits `biases`; a caller that fails first must not crash the process.
+  biases.catch(() => undefined);
+  return { biases };
+}
+
+/** The ratings and zero biases in an engine of their own, and how to read the biases back. */
+async function alsProblem(train: Dataset, s: { epochs: number; regU: number; regI: number }) {
   const { user, movie, rating } = train.ratings;
   const n = user.length;
   const nUsers = train.users.length;
@@ -113,22 +168,16 @@ export async function alsBiases(
   const engine = await Engine.create({ bytes, maximumBytes: bytes });
   try {
     const { arena } = engine;
-    const data = { user: arena.copyIn<"i32">(user), movie: arena.copyIn<"i32">(movie), rating: arena.copyIn<"f32">(rating) };
-    const model = { nUsers, nMovies, bu: arena.zeros("f32", nUsers), bi: arena.zeros("f32", nMovies) };
-    for (let epoch = 1; epoch <= s.epochs; epoch++) {
-      const t0 = performance.now();
-      engine.biasHalfStep("movie", data, model, { mu, reg: s.regI });
-      engine.biasHalfStep("user", data, model, { mu, reg: s.regU });
-      if (onEpoch) {
-        const bu = arena.view(model.bu);
-        const bi = arena.view(model.bi);
-        let se = 0;
-        for (let r = 0; r < n; r++) se += (rating[r]! - mu - bu[user[r]!]! - bi[movie[r]!]!) ** 2;
-        onEpoch({ epoch, epochs: s.epochs, trainRmse: Math.sqrt(se / n), validRmse: null, seconds: (performance.now() - t0) / 1000 });
-      }
-    }
-    return { mu, bu: arena.copyOut(model.bu), bi: arena.copyOut(model.bi) };
-  } finally {
+    const layout: AlsLayout = {
+      data: { user: arena.copyIn<"i32">(user), movie: arena.copyIn<"i32">(movie), rating: arena.copyIn<"f32">(rating) },
+      model: { nUsers, nMovies, bu: arena.zeros("f32", nUsers), bi: arena.zeros("f32", nMovies) },
+      movieScratch: { sums: arena.array("f64", nMovies), counts: arena.array("i32", nMovies) },
+      userScratch: { sums: arena.array("f64", nUsers), counts: arena.array("i32", nUsers) },
+    };
+    const result = (): AlsBiases => ({ mu, bu: arena.copyOut(layout.model.bu), bi: arena.copyOut(layout.model.bi) });
+    return { engine, layout, settings: { mu, ...s } as AlsSettings, result };
+  } catch (err) {
     engine.close();
+    throw err;
   }
 }

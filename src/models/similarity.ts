@@ -37,7 +37,7 @@ import { EnginePool } from "../engine/pool.js";
 import { releaseUnusedMemory } from "../engine/release.js";
 import { topKTask, upperTask, type TriangleLayout } from "../engine/similarity-tasks.js";
 import type { Task } from "../engine/handlers.js";
-import { alsBiases } from "./baseline.js";
+import { alsBiases, alsBiasesOnWorker } from "./baseline.js";
 import { mean } from "./means.js";
 
 export { SIMILARITY_KINDS, type SimilarityKind } from "../abi/kernels.js";
@@ -95,6 +95,22 @@ export async function fitBiases(train: Dataset, s: BaselineSettings = SIMILARITY
   // Its engine's memory (12 bytes per rating) goes back before the similarity's is allocated.
   if (train.ratings.user.length >= LARGE_RATINGS) releaseUnusedMemory();
   return biases;
+}
+
+/**
+ * Starts fitBiases: on a worker thread when more than one thread may be used (explicitly, or by
+ * default for a large dataset), so the caller works while it runs; else right here.
+ */
+async function startBiases(train: Dataset, s: BaselineSettings = SIMILARITY_BASELINE, threads?: number): Promise<{ biases: Promise<Biases> }> {
+  const n = train.ratings.user.length;
+  if ((threads ?? availableParallelism()) < 2 || (threads === undefined && n < LARGE_RATINGS)) return { biases: Promise.resolve(await fitBiases(train, s)) };
+  const { biases } = await alsBiasesOnWorker(train, s);
+  return {
+    biases: biases.then((b) => {
+      if (n >= LARGE_RATINGS) releaseUnusedMemory();
+      return b;
+    }),
+  };
 }
 
 /**
@@ -200,18 +216,20 @@ export class Similarity {
 
   /**
    * Over a dataset's ratings; fits the baseline by ALS (`baseline` settings) when pearson-baseline
-   * needs it. The layouts are written straight from the rating columns into the engine.
+   * needs it — on a worker thread while this thread builds the layout, when there are threads to
+   * spare (the same biases either way). The layouts are written straight from the rating columns
+   * into the engine.
    */
   static async fromDataset(train: Dataset, opts: SimilarityOptions & { baselineSettings?: BaselineSettings } = {}): Promise<Similarity> {
     const kind = opts.sim ?? "pearson-baseline";
-    const baseline = opts.baseline ?? (kind === "pearson-baseline" ? await fitBiases(train, opts.baselineSettings) : null);
-    const params = resolveSimilarity({ ...opts, baseline });
     checkThreads(opts.threads);
+    const fitting = opts.baseline || kind !== "pearson-baseline" ? null : await startBiases(train, opts.baselineSettings, opts.threads);
+    const params = checkedParams(opts, Boolean(opts.baseline) || fitting !== null);
     const nUsers = train.users.length;
     const nMovies = train.movies.length;
-    const b = checkedBaseline(params.kind, baseline, nUsers, nMovies);
+    const biases = async () => checkedBaseline(params.kind, fitting ? await fitting.biases : opts.baseline ?? null, nUsers, nMovies);
     return Similarity.open(nUsers, nMovies, train.ratings.user.length, params, opts.threads,
-      (engine, l) => layoutFromColumns(engine, l, train.ratings, b));
+      (engine, l) => layoutFromColumns(engine, l, train.ratings, biases));
   }
 
   /** Over ratings given as CSR by user (each row's movies ascending, values the ratings). */
@@ -220,13 +238,13 @@ export class Similarity {
     checkThreads(opts.threads);
     const b = checkedBaseline(params.kind, opts.baseline ?? null, ratings.nRows, ratings.nCols);
     return Similarity.open(ratings.nRows, ratings.nCols, ratings.idx.length, params, opts.threads,
-      (engine, l) => layoutFromCsr(engine, l, ratings, b));
+      async (engine, l) => layoutFromCsr(engine, l, ratings, b));
   }
 
   /** An engine sized for the problem, its movie side filled by `fill` (which returns each row's work). */
   private static async open(
     nUsers: number, nMovies: number, nnz: number, params: SimilarityParams, threads: number | undefined,
-    fill: (engine: Engine, l: CoRatingRegions) => { perRow: Float64Array; order: MovieOrder },
+    fill: (engine: Engine, l: CoRatingRegions) => Promise<{ perRow: Float64Array; order: MovieOrder }>,
   ): Promise<Similarity> {
     const lanes = ACCUMULATOR_LANES[SIMILARITY_LAYOUT[params.kind]];
     const bytes = coRatingSize(nUsers, nMovies, nnz) + (4 * lanes + 5) * nMovies + (1 << 20);
@@ -238,7 +256,7 @@ export class Similarity {
         other: { nRows: nUsers, nCols: nMovies, ptr: arena.array("i32", nUsers + 1), idx: arena.array("i32", nnz), val: arena.array("f32", nnz) },
       };
       // Each row also finalizes the columns after it.
-      const { perRow, order } = fill(engine, l);
+      const { perRow, order } = await fill(engine, l);
       let total = 0;
       for (let i = 0; i < nMovies; i++) {
         perRow[i]! += nMovies - i;
@@ -485,13 +503,18 @@ export class Similarity {
 
 /** Validated similarity parameters with defaults. */
 export function resolveSimilarity(opts: SimilarityOptions): SimilarityParams {
+  return checkedParams(opts, Boolean(opts.baseline));
+}
+
+/** resolveSimilarity, told whether the baseline is given or being fitted. */
+function checkedParams(opts: SimilarityOptions, hasBaseline: boolean): SimilarityParams {
   const kind = opts.sim ?? "pearson-baseline";
   if (!SIMILARITY_KINDS.includes(kind)) throw new DataError(`unknown similarity "${kind}"`, `choose one of: ${SIMILARITY_KINDS.join(", ")}`);
   const minSupport = opts.minSupport ?? 1;
   if (!Number.isInteger(minSupport) || minSupport < 1) throw new DataError(`minSupport must be a whole number ≥ 1 (got ${minSupport})`);
   const shrinkage = opts.shrinkage ?? 100;
   if (!Number.isFinite(shrinkage) || shrinkage < 0) throw new DataError(`shrinkage must be a number ≥ 0 (got ${shrinkage})`);
-  if (kind === "pearson-baseline" && !opts.baseline) {
+  if (kind === "pearson-baseline" && !hasBaseline) {
     throw new DataError("the pearson-baseline similarity needs the baseline μ + b_u + b_i", "pass `baseline` (see fitBiases)");
   }
   return { kind, minSupport, shrinkage };
@@ -581,7 +604,8 @@ function layoutFromCsr(engine: Engine, l: CoRatingRegions, r: Csr, b: Biases | n
       source[at] = e;
     }
   }
-  return { perRow: fillByUser(engine, l, order, val, b), order };
+  scatterByUser(engine, l, val);
+  return { perRow: byUserPass(engine, l, order, b), order };
 }
 
 /**
@@ -589,7 +613,9 @@ function layoutFromCsr(engine: Engine, l: CoRatingRegions, r: Csr, b: Biases | n
  * order — the order generated and ingested Netflix data come in, else made by two counting sorts —
  * then the by-user one.
  */
-function layoutFromColumns(engine: Engine, l: CoRatingRegions, ratings: Ratings, b: Biases | null): { perRow: Float64Array; order: MovieOrder } {
+async function layoutFromColumns(
+  engine: Engine, l: CoRatingRegions, ratings: Ratings, biases: () => Promise<Biases | null>,
+): Promise<{ perRow: Float64Array; order: MovieOrder }> {
   const { arena } = engine;
   const { user, movie, rating } = ratings;
   const n = user.length;
@@ -625,27 +651,25 @@ function layoutFromColumns(engine: Engine, l: CoRatingRegions, ratings: Ratings,
       source[at++] = k;
     }
   }
-  return { perRow: fillByUser(engine, l, order, rating, b), order };
+  scatterByUser(engine, l, rating);
+  return { perRow: byUserPass(engine, l, order, await biases()), order };
 }
 
 /**
  * The by-user layout from the by-movie one (whose cross indices hold, on entry, each rating's
  * index in `value`): every movie row in turn appends its raters' entries, so each user's row comes
- * out in ascending row order; the values are the ratings, or their residuals from `b`. Cross
- * indices then point into the by-user layout. Returns each movie row's pair updates in the upper
- * triangle (its raters' entries after it).
+ * out in ascending row order, with the ratings as values. Cross indices then point into the
+ * by-user layout.
  */
-function fillByUser(engine: Engine, l: CoRatingRegions, order: MovieOrder, value: Float32Array, b: Biases | null): Float64Array {
+function scatterByUser(engine: Engine, l: CoRatingRegions, value: Float32Array): void {
   const { arena } = engine;
-  const nUsers = l.other.nRows;
   const nMovies = l.key.nRows;
   const keyPtr = arena.view(l.key.ptr);
   const rater = arena.view(l.key.idx);
   const cross = arena.view(l.key.cross);
-  const userPtr = arena.view(l.other.ptr);
   const otherIdx = arena.view(l.other.idx);
   const otherVal = arena.view(l.other.val);
-  const fill = userPtr.slice(0, nUsers);
+  const fill = arena.view(l.other.ptr).slice(0, l.other.nRows);
   for (let r = 0; r < nMovies; r++) {
     for (let e = keyPtr[r]!; e < keyPtr[r + 1]!; e++) {
       const at = fill[rater[e]!]!++;
@@ -654,8 +678,20 @@ function fillByUser(engine: Engine, l: CoRatingRegions, order: MovieOrder, value
       cross[e] = at;
     }
   }
-  // Row by row (sequential): duplicates, the residuals, and each rating's later entries.
-  const perRow = new Float64Array(nMovies);
+}
+
+/**
+ * Row by row over the by-user layout (sequential): rejects duplicates, turns the values into
+ * residuals from `b` when given, and returns each movie row's pair updates in the upper triangle
+ * (its raters' entries after it).
+ */
+function byUserPass(engine: Engine, l: CoRatingRegions, order: MovieOrder, b: Biases | null): Float64Array {
+  const { arena } = engine;
+  const nUsers = l.other.nRows;
+  const userPtr = arena.view(l.other.ptr);
+  const otherIdx = arena.view(l.other.idx);
+  const otherVal = arena.view(l.other.val);
+  const perRow = new Float64Array(l.key.nRows);
   const { toOuter } = order;
   for (let u = 0; u < nUsers; u++) {
     const end = userPtr[u + 1]!;

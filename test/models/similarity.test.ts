@@ -3,6 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { withRatings } from "../../src/data/split.js";
 import { DataError } from "../../src/data/types.js";
+import { alsBiases, alsBiasesOnWorker } from "../../src/models/baseline.js";
 import { fitBiases, movieSimilarities, neighboursOf, ratingsByUser, Similarity, type Neighbours } from "../../src/models/similarity.js";
 import { planted } from "./fixtures.js";
 
@@ -87,6 +88,28 @@ test("fromDataset gives the same results for ratings in (movie, user) order, shu
   } catch (err) {
     assert.match((err as Error).message, /rates movie \d+ more than once/);
   }
+});
+
+test("fromDataset fitting its own baseline: the same bits on 1 thread and with the ALS on a worker during the layout", async () => {
+  const given = await Similarity.create(ratings, { baseline, threads: 1 });
+  const want = await given.topMovies(10);
+  for (const threads of [1, 2]) {
+    const sim = await Similarity.fromDataset(train, { threads });
+    same(await sim.topMovies(10), want, `${threads} thread(s)`);
+    assert.equal(Array.from(sim.movieRow(7)), Array.from(given.movieRow(7)), `${threads} thread(s): movie row`);
+    await sim.close();
+  }
+  await given.close();
+});
+
+test("alsBiasesOnWorker gives alsBiases' bits", async () => {
+  const settings = { epochs: 4, regU: 15, regI: 10 };
+  const here = await alsBiases(train, settings);
+  const there = await (await alsBiasesOnWorker(train, settings)).biases;
+  assert.is(there.mu, here.mu);
+  assert.equal(Array.from(there.bu), Array.from(here.bu), "b_u");
+  assert.equal(Array.from(there.bi), Array.from(here.bi), "b_i");
+  assert.ok(here.bi.some((b) => b !== 0), "biases were fitted");
 });
 
 test("ties: lists order equal similarities by movie index, also across the k-th place (movies of unequal popularity)", async () => {
