@@ -137,36 +137,43 @@ export async function alsBiases(
  * calling thread can do other work meanwhile (the same kernels on the same data: the same biases).
  */
 export async function alsBiasesOnWorker(train: Dataset, s: { epochs: number; regU: number; regI: number }): Promise<{ biases: Promise<AlsBiases> }> {
-  const p = await alsProblem(train, s);
   let pool: EnginePool | null = null;
+  // The worker thread starts while the ratings are copied in.
+  const p = await alsProblem(train, s, (engine) => (pool = EnginePool.create(engine, { threads: 1 }))).catch(async (err) => {
+    await pool?.destroy();
+    throw err;
+  });
   const release = async () => {
     await pool?.destroy();
     p.engine.close();
   };
   try {
-    pool = EnginePool.create(p.engine, { threads: 1 });
     // With the thread ready, the fit's task is posted at once and runs while this thread works.
-    await pool.run(alsTask(p.layout, { ...p.settings, epochs: 0 }));
+    await pool!.run(alsTask(p.layout, { ...p.settings, epochs: 0 }));
   } catch (err) {
     await release();
     throw err;
   }
-  const biases = pool.run(alsTask(p.layout, p.settings)).then(() => p.result()).finally(release);
+  const biases = pool!.run(alsTask(p.layout, p.settings)).then(() => p.result()).finally(release);
   // A failure is reported to whoever awaits `biases`; a caller that fails first must not crash the process.
   biases.catch(() => undefined);
   return { biases };
 }
 
-/** The ratings and zero biases in an engine of their own, and how to read the biases back. */
-async function alsProblem(train: Dataset, s: { epochs: number; regU: number; regI: number }) {
+/**
+ * The ratings and zero biases in an engine of their own, and how to read the biases back;
+ * `created` sees the engine before the ratings are copied in.
+ */
+async function alsProblem(train: Dataset, s: { epochs: number; regU: number; regI: number }, created?: (engine: Engine) => void) {
   const { user, movie, rating } = train.ratings;
   const n = user.length;
   const nUsers = train.users.length;
   const nMovies = train.movies.length;
-  const mu = mean(rating);
   const bytes = 12 * n + 16 * (nUsers + nMovies) + (1 << 20);
   const engine = await Engine.create({ bytes, maximumBytes: bytes });
   try {
+    created?.(engine);
+    const mu = mean(rating);
     const { arena } = engine;
     const layout: AlsLayout = {
       data: { user: arena.copyIn<"i32">(user), movie: arena.copyIn<"i32">(movie), rating: arena.copyIn<"f32">(rating) },
