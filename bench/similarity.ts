@@ -143,7 +143,7 @@ export async function main(argv: string[]): Promise<void> {
       "A tenth of the users with the full set's ratings per user (--users 48019 --ratings 10000000) has the 100M set's row lengths, " +
       "so its rate carries over; the 10M set with all users has rows ten times shorter, where the per-rater overhead weighs more " +
       "(its extrapolation is pessimistic). Run with the defaults for the measured 100M figure.",
-    `Peak resident memory ${peakRssMiB} MiB (the largest set, its CSR copies in JavaScript and the engine's memory).`,
+    `Peak resident memory ${peakRssMiB} MiB (the largest set: the dataset in JavaScript, the similarity engine's memory and, while the layout is built, the ALS baseline's).`,
     "triangleCpuSeconds is the CPU time of all threads during the triangle: on a busy machine it stays close to what an " +
       "idle one needs, while the wall-clock seconds grow with the other processes' share.",
     `1-minute load average ${loadStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end ` +
