@@ -10,8 +10,10 @@
 import type { Arena, Region } from "../abi/arena.js";
 import type { ImplicitState } from "../abi/kernels.js";
 import { deltaTask, scatterTask, sumsTask, type ImplicitLayout } from "./implicit-tasks.js";
+import type { Rng } from "../data/rng.js";
 import type { Task } from "./handlers.js";
 import type { EnginePool } from "./pool.js";
+import { runEpoch } from "./scheduler.js";
 import type { GridLayout } from "./trainer.js";
 
 /** Bytes of engine memory ImplicitGrid.allocate takes. */
@@ -46,6 +48,25 @@ export class ImplicitGrid {
 
   get Z(): Region<"f32"> {
     return this.layout.state.Z;
+  }
+
+  /**
+   * One epoch over the waves, in a seeded random order: for each wave, the users' sums, its blocks
+   * under LIBMF's scheduler (`runBlock`), then its y-steps with lrY and regY. Returns the blocks' sse.
+   */
+  async epoch(
+    waves: readonly number[][], rng: Rng, runBlock: (start: number, end: number) => Promise<number>, stop: () => boolean,
+    lrY: number, regY: number,
+  ): Promise<number> {
+    let sse = 0;
+    for (const w of rng.permutation(waves.length)) {
+      const rows = waves[w]!;
+      await this.sums(rows);
+      sse += await runEpoch(this.grid.grid, this.pool.threads, rng, runBlock, stop, rows);
+      await this.delta(rows, lrY, regY);
+      await this.scatter(rows);
+    }
+    return sse;
   }
 
   /**

@@ -238,12 +238,20 @@ export async function trainSgd(
       bi: arena.view(model.bi),
     };
   } catch (err) {
-    if (err instanceof DataError || err instanceof StopRequested) throw err;
-    throw new Error(`training failed${pool.inline ? "" : " in a worker thread"}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    throw trainingError(err, pool);
   } finally {
     await pool.destroy();
     engine.close();
   }
+}
+
+/**
+ * What a failed training run throws: a data error or Ctrl-C as it is, anything else as "training
+ * failed" (saying when it came from a worker thread) with the cause attached.
+ */
+export function trainingError(err: unknown, pool: EnginePool): Error {
+  if (err instanceof DataError || err instanceof StopRequested) return err;
+  return new Error(`training failed${pool.inline ? "" : " in a worker thread"}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 /** The grid size for a run on `threads` threads: cache-sized block columns, and (threads+1)² blocks at least. */

@@ -33,9 +33,8 @@ import { DataError, type Dataset } from "../data/types.js";
 import { gatherInto, MAX_BINS, unpermuteRows } from "../engine/grid.js";
 import { layoutArgs } from "../engine/handlers.js";
 import { ImplicitGrid, implicitBytes } from "../engine/implicit-grid.js";
-import { runEpoch, StopRequested } from "../engine/scheduler.js";
 import {
-  copyValid, gridBins, initFactors, layOutGrid, strideOf, trainingPool, type DenseRatings, type SgdCallbacks, type TrainingOptions,
+  copyValid, gridBins, initFactors, layOutGrid, strideOf, trainingError, trainingPool, type DenseRatings, type SgdCallbacks, type TrainingOptions,
 } from "../engine/trainer.js";
 import { FactorScorer, ScoredFactorModel } from "./factors.js";
 import type { ArrayData } from "./io.js";
@@ -226,15 +225,8 @@ export async function trainSvdpp(
     const stop = () => run.signal?.aborted ?? false;
     for (let epoch = 1; epoch <= s.epochs; epoch++) {
       const t0 = performance.now();
-      let sse = 0;
-      for (const w of rng.permutation(waves.length)) {
-        const rows = waves[w]!;
-        await implicit.sums(rows);
-        sse += await runEpoch(grid.grid, pool.threads, rng, (start, end) =>
-          pool.run({ op: "svdppBlock", args: [...trainLayout, implicit.Z.ptr, mu, ...lr, ...regs, start, end] }), stop, rows);
-        await implicit.delta(rows, lr[4]!, regs[4]!);
-        await implicit.scatter(rows);
-      }
+      const sse = await implicit.epoch(waves, rng, (start, end) =>
+        pool.run({ op: "svdppBlock", args: [...trainLayout, implicit.Z.ptr, mu, ...lr, ...regs, start, end] }), stop, lr[4]!, regs[4]!);
       checkFinite(sse, epoch);
       if (valid) await implicit.sums(null, valid.U);
       const vRmse = validRmse();
@@ -257,8 +249,7 @@ export async function trainSvdpp(
       bi: arena.copyOut(model.bi),
     };
   } catch (err) {
-    if (err instanceof DataError || err instanceof StopRequested) throw err;
-    throw new Error(`training failed${pool.inline ? "" : " in a worker thread"}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    throw trainingError(err, pool);
   } finally {
     await pool.destroy();
     engine.close();

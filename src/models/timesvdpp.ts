@@ -37,12 +37,11 @@ import {
   Engine, TIME_SVDPP_HYPER_LENGTH, timeSvdppHyper, type TimePairs, type TimeSvdppModel, type TimeSvdppParams, type TimeSvdppPredictor,
 } from "../abi/kernels.js";
 import { Rng } from "../data/rng.js";
-import { DataError, type Dataset } from "../data/types.js";
+import type { Dataset } from "../data/types.js";
 import { unpermuteRows } from "../engine/grid.js";
 import { ImplicitGrid, implicitBytes } from "../engine/implicit-grid.js";
-import { runEpoch, StopRequested } from "../engine/scheduler.js";
 import { timeSvdppBlockTask, type TimeSvdppLayout } from "../engine/timesvdpp-tasks.js";
-import { copyValid, initFactors, layOutGrid, strideOf, trainingPool, type GridLayout, type SgdCallbacks } from "../engine/trainer.js";
+import { copyValid, initFactors, layOutGrid, strideOf, trainingError, trainingPool, type GridLayout, type SgdCallbacks } from "../engine/trainer.js";
 import type { ArrayData } from "./io.js";
 import { Model, type FitOptions } from "./model.js";
 import type { ParamSpec } from "./params.js";
@@ -350,14 +349,7 @@ async function trainTimeSvdpp(
       const t0 = performance.now();
       // This epoch's rates, written while no task runs; every block task reads them.
       timeSvdppHyper(params, arena.view(hyper));
-      let sse = 0;
-      for (const w of rng.permutation(waves.length)) {
-        const rows = waves[w]!;
-        await implicit.sums(rows);
-        sse += await runEpoch(grid.grid, pool.threads, rng, (start, end) => pool.run(timeSvdppBlockTask(layout, start, end)), stop, rows);
-        await implicit.delta(rows, params.lrY, params.regY);
-        await implicit.scatter(rows);
-      }
+      const sse = await implicit.epoch(waves, rng, (start, end) => pool.run(timeSvdppBlockTask(layout, start, end)), stop, params.lrY, params.regY);
       checkFinite(sse, epoch);
       if (U) await implicit.sums(null, U);
       const vRmse = validRmse();
@@ -377,8 +369,7 @@ async function trainTimeSvdpp(
     const out = Object.fromEntries(PARAM_ARRAYS.map((k) => [k, arena.copyOut(model[k])]));
     return { ...(out as Record<(typeof PARAM_ARRAYS)[number], Float32Array>), mu, stride, ...shape, dayPtr: days.dayPtr, dayList: days.dayList, meanDay: days.meanDay };
   } catch (err) {
-    if (err instanceof DataError || err instanceof StopRequested) throw err;
-    throw new Error(`training failed${pool.inline ? "" : " in a worker thread"}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    throw trainingError(err, pool);
   } finally {
     await pool.destroy();
     engine.close();
