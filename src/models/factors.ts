@@ -2,22 +2,17 @@
  * Answering with a biased factor model r̂ = μ + b_u + b_i + p_u·q_i on the engine: the fitted
  * arrays live in a shared memory next to the kernels (predictPairs, scoreUser), so a batch of
  * predictions or a user's scores over every movie is one kernel call, not one call per rating.
- * Used by `mf` and (with no factors) by `baseline`.
+ * Used by `mf`, `svdpp` (over its user vectors p_u + z_u) and (with no factors) `baseline`.
  */
 import { Engine, type FactorModel } from "../abi/kernels.js";
+import type { SgdResult } from "../engine/trainer.js";
 import { Model } from "./model.js";
 
 /** Pairs per predictPairs call: bounds the arena space a batch borrows. */
 const PREDICT_CHUNK = 1 << 20;
 
-export interface FactorArrays {
-  mu: number;
-  stride: number;
-  P: Float32Array;
-  Q: Float32Array;
-  bu: Float32Array;
-  bi: Float32Array;
-}
+/** A biased factor model's arrays: the trainer's result, held by the scorer. */
+export type FactorArrays = SgdResult;
 
 export class FactorScorer {
   private constructor(
